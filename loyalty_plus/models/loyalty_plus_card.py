@@ -1,0 +1,672 @@
+import math
+import secrets
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+# Balance fields change only through the ledger operations below (SQL, under a row lock).
+BALANCE_FIELDS = {
+    "stamp_count",
+    "total_stamps_earned",
+    "total_stamps_redeemed",
+    "points_balance",
+    "total_points_earned",
+    "total_points_redeemed",
+    "total_points_voided",
+    "total_points_expired",
+    "last_stamp_date",
+    "last_points_date",
+    "last_activity_date",
+    "tier_id",
+}
+QR_PREFIX = "LPC"
+
+
+def luhn_check_digit(digits):
+    """The Luhn check digit of a string of digits."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def normalize_card_number(value):
+    """Digits of a typed or scanned card number ("1234 5678-9012", "LPC123456789012")."""
+    value = (value or "").strip().upper()
+    if value.startswith(QR_PREFIX):
+        value = value[len(QR_PREFIX) :]
+    return "".join(c for c in value if c.isdigit())
+
+
+def is_valid_card_number(digits):
+    return len(digits) == 12 and luhn_check_digit(digits[:-1]) == digits[-1]
+
+
+class LoyaltyPlusCard(models.Model):
+    _name = "loyalty_plus.card"
+    _description = "Loyalty+ card"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _rec_name = "card_number"
+    _rec_names_search = ["card_number", "partner_id.name", "partner_id.email", "partner_id.phone"]
+    _check_company_auto = True
+
+    card_number = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: self._generate_card_number(),
+        help="12 digits, the last one a Luhn check digit",
+    )
+    qr_payload = fields.Char(compute="_compute_qr_payload", string="QR code content")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True)
+    program_id = fields.Many2one(
+        "loyalty_plus.program", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    company_id = fields.Many2one(related="program_id.company_id", string="Merchant", store=True, index=True)
+    shop_id = fields.Many2one("res.company", string="Enrolled in", required=True, index=True)
+    cross_location = fields.Boolean(related="company_id.loyalty_plus_cross_location", store=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    program_type = fields.Selection(related="program_id.program_type")
+    stamps_target = fields.Integer(related="program_id.stamps_target")
+    active = fields.Boolean(default=True, tracking=True)
+
+    stamp_count = fields.Integer(string="Stamps", required=True, default=0, readonly=True, copy=False)
+    total_stamps_earned = fields.Integer(string="Stamps earned", required=True, default=0, readonly=True, copy=False)
+    total_stamps_redeemed = fields.Integer(
+        string="Stamps redeemed", required=True, default=0, readonly=True, copy=False
+    )
+    points_balance = fields.Integer(string="Points", required=True, default=0, readonly=True, copy=False)
+    total_points_earned = fields.Integer(string="Points earned", required=True, default=0, readonly=True, copy=False)
+    total_points_redeemed = fields.Integer(
+        string="Points redeemed", required=True, default=0, readonly=True, copy=False
+    )
+    total_points_voided = fields.Integer(string="Points voided", required=True, default=0, readonly=True, copy=False)
+    total_points_expired = fields.Integer(string="Points expired", required=True, default=0, readonly=True, copy=False)
+    last_stamp_date = fields.Datetime(readonly=True, copy=False)
+    last_points_date = fields.Datetime(readonly=True, copy=False)
+    last_activity_date = fields.Datetime(readonly=True, copy=False, index=True)
+    tier_id = fields.Many2one("loyalty_plus.tier", string="Tier", readonly=True, copy=False)
+
+    transaction_ids = fields.One2many("loyalty_plus.transaction", "card_id", string="Ledger")
+    redemption_ids = fields.One2many("loyalty_plus.redemption", "card_id", string="Redemptions")
+    transaction_count = fields.Integer(compute="_compute_transaction_count")
+
+    _card_number_unique = models.UniqueIndex("(card_number)", "This card number is already taken.")
+    _one_card_per_merchant = models.UniqueIndex(
+        "(company_id, partner_id) WHERE cross_location",
+        "This customer already has a card of this merchant, valid in every shop.",
+    )
+    _one_card_per_shop = models.UniqueIndex("(shop_id, partner_id)", "This customer already has a card for this shop.")
+    _balances_positive = models.Constraint(
+        "CHECK (points_balance >= 0 AND stamp_count >= 0)", "A card balance can never go below zero."
+    )
+
+    def _compute_qr_payload(self):
+        for card in self:
+            card.qr_payload = f"{QR_PREFIX}{card.card_number}"
+
+    def _compute_transaction_count(self):
+        counts = dict(
+            self.env["loyalty_plus.transaction"]._read_group(
+                [("card_id", "in", self.ids)], groupby=["card_id"], aggregates=["__count"]
+            )
+        )
+        for card in self:
+            card.transaction_count = counts.get(card._origin, 0)
+
+    @api.depends("card_number", "partner_id")
+    def _compute_display_name(self):
+        for card in self:
+            number = card.card_number or ""
+            grouped = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+            card.display_name = f"{grouped} - {card.partner_id.name}" if card.partner_id else grouped
+
+    @api.constrains("shop_id", "program_id")
+    def _check_shop(self):
+        for card in self:
+            if card.shop_id.root_id != card.program_id.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(shop)s is not a shop of %(merchant)s.",
+                        shop=card.shop_id.name,
+                        merchant=card.program_id.company_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if BALANCE_FIELDS & vals.keys():
+                raise UserError(self.env._("A new card starts empty: balances change only through the ledger."))
+            if not vals.get("shop_id") and vals.get("program_id"):
+                program = self.env["loyalty_plus.program"].browse(vals["program_id"])
+                company = self.env.company
+                vals["shop_id"] = company.id if company.root_id == program.company_id else program.company_id.id
+        cards = super().create(vals_list)
+        for card in cards.filtered(lambda c: c.program_id.welcome_bonus_points and c.program_id.has_points):
+            card._apply_ledger(
+                "welcome_bonus", points=card.program_id.welcome_bonus_points, shop=card.shop_id, lock=False
+            )
+        return cards
+
+    def write(self, vals):
+        if BALANCE_FIELDS & vals.keys():
+            raise UserError(self.env._("Balances change only through loyalty operations, which keep the ledger."))
+        moved = {"program_id", "shop_id", "card_number"} & vals.keys()
+        if moved and self.transaction_ids:
+            raise UserError(self.env._("A card with history cannot move to another program, shop or number."))
+        res = super().write(vals)
+        if moved:
+            self.check_access("write")  # record rules only saw where the card came from
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_history(self):
+        if self.transaction_ids:
+            raise UserError(self.env._("A card with history cannot be deleted: archive it instead."))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_view_transactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_plus.loyalty_plus_transaction_action")
+        action["domain"] = [("card_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Public operations (RPC): each checks rights, validates on the server and writes the ledger
+    # ------------------------------------------------------------------
+
+    @api.model
+    @api.readonly
+    def lookup(self, query, shop_id=None):
+        """Find a card by card number, QR payload, email or phone; returns its summary or False."""
+        shop = self._get_shop(shop_id)
+        card = self._find(query, shop)
+        return card._get_summary() if card else False
+
+    def add_stamp(self, staff_pin_id=None, pin=None, shop_id=None):
+        """Stamp the card. Returns ``{"ok": True, "card": summary, ...}``; a wrong PIN returns
+        ``{"ok": False, "code": "wrong_pin", "message": ...}`` so that the attempt is recorded."""
+        self.ensure_one()
+        shop = self._get_shop(shop_id)
+        card = self._check_operable(shop)
+        program = card.program_id
+        if not program.has_stamps:
+            raise UserError(self.env._("The program %(program)s has no stamps.", program=program.name))
+        staff, refusal = card._check_staff(staff_pin_id, pin, shop)
+        if refusal:
+            return refusal
+        card._lock()
+        now = fields.Datetime.now()
+        if program.stamp_cooldown_minutes and card.last_stamp_date:
+            ready = card.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes)
+            if ready > now:
+                minutes = math.ceil((ready - now).total_seconds() / 60)
+                raise UserError(
+                    self.env._("Too soon: the next stamp is possible in %(minutes)s minutes.", minutes=minutes)
+                )
+        if program.max_stamps_per_day:
+            stamps_today = card._count_stamps_since(card._start_of_merchant_day(now))
+            if stamps_today >= program.max_stamps_per_day:
+                raise UserError(
+                    self.env._("Daily limit reached: this card already got %(count)s stamps today.", count=stamps_today)
+                )
+        tx = card._apply_ledger("stamp_earned", stamps=1, shop=shop, staff=staff)
+        return {
+            "ok": True,
+            "card": card._get_summary(),
+            "transaction_id": tx.id,
+            "reward_ready": card.stamp_count >= program.stamps_target,
+        }
+
+    def redeem_stamps(self, staff_pin_id=None, pin=None, shop_id=None, order_ref=None):
+        """Trade a full stamp card for the stamp reward; returns the one-time redemption code."""
+        self.ensure_one()
+        shop = self._get_shop(shop_id)
+        card = self._check_operable(shop)
+        program = card.program_id
+        staff, refusal = card._check_staff(staff_pin_id, pin, shop)
+        if refusal:
+            return refusal
+        card._lock()
+        if card.stamp_count < program.stamps_target:
+            raise UserError(
+                self.env._(
+                    "Not enough stamps: %(count)s of %(target)s.", count=card.stamp_count, target=program.stamps_target
+                )
+            )
+        tx = card._apply_ledger(
+            "stamp_redeemed", stamps=-program.stamps_target, shop=shop, staff=staff, order_ref=order_ref
+        )
+        redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, program.stamps_reward_description)
+        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
+
+    def earn_points(self, amount, order_ref=None, shop_id=None, currency_id=None, staff_pin_id=None, pin=None):
+        """Earn points for a purchase of ``amount``; idempotent per ``order_ref``."""
+        self.ensure_one()
+        shop = self._get_shop(shop_id)
+        card = self._check_operable(shop)
+        program = card.program_id
+        if not program.has_points:
+            raise UserError(self.env._("The program %(program)s has no points.", program=program.name))
+        staff, refusal = card._check_staff(staff_pin_id, pin, shop, required=False)
+        if refusal:
+            return refusal
+        try:
+            amount = float(amount)
+        except (TypeError, ValueError):
+            raise UserError(self.env._("The purchase amount must be a number.")) from None
+        if amount <= 0:
+            raise UserError(self.env._("The purchase amount must be above zero."))
+        currency = self.env["res.currency"].browse(currency_id) if currency_id else program.currency_id
+        if currency != program.currency_id:
+            amount = currency._convert(amount, program.currency_id, program.company_id, fields.Date.context_today(self))
+        card._lock()
+        if order_ref:
+            done = (
+                self.env["loyalty_plus.transaction"]
+                .sudo()
+                .search(
+                    [
+                        ("program_id", "=", program.id),
+                        ("order_ref", "=", order_ref),
+                        ("transaction_type", "=", "points_earned"),
+                    ],
+                    limit=1,
+                )
+            )
+            if done:
+                if done.card_id != card:
+                    raise UserError(self.env._("Order %(ref)s already earned points on another card.", ref=order_ref))
+                return {
+                    "ok": True,
+                    "card": card._get_summary(),
+                    "transaction_id": done.id,
+                    "points": done.points_delta,
+                    "replayed": True,
+                }
+        if program.minimum_purchase and amount < program.minimum_purchase:
+            raise UserError(
+                self.env._(
+                    "Below the minimum purchase: %(amount)s spent, %(minimum)s needed to earn points.",
+                    amount=program.currency_id.format(amount),
+                    minimum=program.currency_id.format(program.minimum_purchase),
+                )
+            )
+        points = card._compute_points(amount)
+        tx = card._apply_ledger(
+            "points_earned", points=points, shop=shop, staff=staff, amount=amount, order_ref=order_ref
+        )
+        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "points": points}
+
+    def redeem_reward(self, reward_id, shop_id=None, order_ref=None, staff_pin_id=None, pin=None):
+        """Spend points on a reward of the catalog; returns the one-time redemption code."""
+        self.ensure_one()
+        shop = self._get_shop(shop_id)
+        card = self._check_operable(shop)
+        program = card.program_id
+        reward = self.env["loyalty_plus.reward"].browse(int(reward_id)).exists()
+        if not reward or reward.program_id != program:
+            raise UserError(self.env._("This reward is not part of the program %(program)s.", program=program.name))
+        staff, refusal = card._check_staff(staff_pin_id, pin, shop, required=False)
+        if refusal:
+            return refusal
+        if not reward._is_available(fields.Date.context_today(self)):
+            raise UserError(self.env._("The reward %(reward)s is not available now.", reward=reward.name))
+        card._lock()
+        if card.points_balance < program.minimum_redemption_points:
+            raise UserError(
+                self.env._(
+                    "Rewards can be redeemed from %(minimum)s points; this card has %(balance)s.",
+                    minimum=program.minimum_redemption_points,
+                    balance=card.points_balance,
+                )
+            )
+        if card.points_balance < reward.points_cost:
+            raise UserError(
+                self.env._(
+                    "Not enough points: the card has %(balance)s, %(reward)s costs %(cost)s.",
+                    balance=card.points_balance,
+                    reward=reward.name,
+                    cost=reward.points_cost,
+                )
+            )
+        if reward.limited_stock:
+            reward.flush_recordset(["stock_qty"])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE loyalty_plus_reward SET stock_qty = stock_qty - 1
+                        WHERE id = %s AND stock_qty > 0 RETURNING id""",
+                    reward.id,
+                )
+            )
+            if not self.env.cr.fetchone():
+                raise UserError(self.env._("The reward %(reward)s is out of stock.", reward=reward.name))
+            reward.invalidate_recordset(["stock_qty"])
+        tx = card._apply_ledger(
+            "points_redeemed", points=-reward.points_cost, shop=shop, staff=staff, order_ref=order_ref, reward=reward
+        )
+        redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, reward.name, reward=reward)
+        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
+
+    def adjust_points(self, points, reason):
+        """Manager correction of the points balance, with a mandatory reason."""
+        self.ensure_one()
+        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
+            raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
+        self.check_access("write")
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the balance is adjusted."))
+        try:
+            points = int(points)
+        except (TypeError, ValueError):
+            raise UserError(self.env._("The adjustment must be a whole number of points.")) from None
+        if not points:
+            raise UserError(self.env._("An adjustment of zero points changes nothing."))
+        self._lock()
+        if self.points_balance + points < 0:
+            raise UserError(
+                self.env._(
+                    "The card has %(balance)s points: it cannot lose %(points)s.",
+                    balance=self.points_balance,
+                    points=-points,
+                )
+            )
+        tx = self._apply_ledger(
+            "points_adjusted", points=points, shop=self.env.company, note=reason.strip(), admin=self.env.user
+        )
+        return {"ok": True, "card": self._get_summary(), "transaction_id": tx.id}
+
+    # ------------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _generate_card_number(self):
+        while True:
+            body = f"{secrets.randbelow(9 * 10**10) + 10**10}"
+            number = body + luhn_check_digit(body)
+            if not self.sudo().with_context(active_test=False).search_count([("card_number", "=", number)], limit=1):
+                return number
+
+    @api.model
+    def _get_shop(self, shop_id=None):
+        """The shop acting: ``shop_id`` if the user may act for it, else the current company."""
+        if not shop_id:
+            return self.env.company
+        shop = self.env["res.company"].browse(int(shop_id))
+        if shop not in self.env.user.company_ids:
+            raise AccessError(self.env._("You cannot act for this shop."))
+        return shop
+
+    @api.model
+    def _find(self, query, shop):
+        """The card ``query`` designates in the merchant of ``shop`` (number, QR, email, phone)."""
+        query = (query or "").strip()
+        if not query:
+            return self.browse()
+        base = [("company_id", "=", shop.root_id.id)]
+        digits = normalize_card_number(query)
+        if is_valid_card_number(digits):
+            card = self.search([*base, ("card_number", "=", digits)], limit=1)
+            if card:
+                return card
+        partner_domain = [("partner_id.email", "=ilike", query)] if "@" in query else [("partner_id.phone", "=", query)]
+        cards = self.search(base + partner_domain, limit=2)
+        if len(cards) > 1:
+            cards = cards.filtered(lambda c: c.shop_id == shop)[:1]
+        return cards
+
+    def _check_operable(self, shop):
+        """Refuse operations on inactive cards or programs and on cards of another merchant."""
+        self.ensure_one()
+        self.check_access("write")
+        card = self.sudo()
+        if card.company_id != shop.root_id:
+            raise UserError(self.env._("This card belongs to another merchant."))
+        if not card.active:
+            raise UserError(self.env._("The card %(card)s is not active.", card=card.card_number))
+        card.program_id._check_operable()
+        if not card.cross_location and card.shop_id != shop:
+            raise UserError(
+                self.env._(
+                    "This card is valid only in %(shop)s, where it was issued.",
+                    shop=card.shop_id.name,
+                )
+            )
+        return self
+
+    def _check_staff(self, staff_pin_id, pin, shop, required=True):
+        """Check the staff PIN when the program requires one. Returns (staff, refusal)."""
+        program = self.sudo().program_id
+        if not staff_pin_id:
+            if required and program.require_staff_pin:
+                raise UserError(self.env._("A staff PIN is required."))
+            return self.env["loyalty_plus.staff_pin"], None
+        staff = self.env["loyalty_plus.staff_pin"].sudo().browse(int(staff_pin_id)).exists()
+        if not staff or staff.program_id != program:
+            raise UserError(self.env._("Unknown staff member."))
+        reason = staff._verify(pin, shop)
+        if reason:
+            return staff, {"ok": False, "code": "wrong_pin", "message": reason}
+        return staff, None
+
+    def _lock(self):
+        """Row-lock the cards so concurrent operations on them run one after the other."""
+        self.env.cr.execute(SQL("SELECT id FROM loyalty_plus_card WHERE id IN %s FOR UPDATE", tuple(self.ids)))
+        self.invalidate_recordset()
+
+    def _start_of_merchant_day(self, now):
+        tz = pytz.timezone(self.sudo().company_id.partner_id.tz or self.env.user.tz or "UTC")
+        local_midnight = tz.localize(datetime.combine(pytz.utc.localize(now).astimezone(tz).date(), time.min))
+        return local_midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _count_stamps_since(self, since):
+        self.ensure_one()
+        self.env["loyalty_plus.transaction"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM loyalty_plus_transaction
+                    WHERE card_id = %s AND transaction_type = 'stamp_earned' AND create_date >= %s""",
+                self.id,
+                since,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _get_points_earned_12_months(self):
+        self.ensure_one()
+        self.env["loyalty_plus.transaction"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT coalesce(sum(points_delta), 0) FROM loyalty_plus_transaction
+                    WHERE card_id = %s AND points_delta > 0
+                      AND transaction_type IN %s AND create_date >= %s""",
+                self.id,
+                tuple(self.env["loyalty_plus.transaction"]._get_earning_types()),
+                fields.Datetime.now() - timedelta(days=365),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _compute_points(self, amount):
+        """Points for a purchase of ``amount`` (program currency), tier multiplier included."""
+        self.ensure_one()
+        multiplier = self.tier_id.multiplier or 1.0
+        # a small epsilon so that 10.00 * 1.1 gives 11, not 10.999…
+        return math.floor(amount * self.program_id.points_per_euro * multiplier + 1e-9)
+
+    def _apply_ledger(
+        self,
+        transaction_type,
+        stamps=0,
+        points=0,
+        shop=None,
+        staff=None,
+        amount=0.0,
+        order_ref=None,
+        note=None,
+        admin=None,
+        reward=None,
+        origin=None,
+        lock=True,
+    ):
+        """Write one ledger row and move the card's balances by the same deltas, atomically."""
+        self.ensure_one()
+        if lock:
+            self._lock()
+        Transaction = self.env["loyalty_plus.transaction"]
+        vals = self._prepare_transaction_vals(
+            transaction_type, stamps, points, shop, staff, amount, order_ref, note, admin, reward, origin
+        )
+        tx = Transaction.sudo().create(vals)
+        is_earning = transaction_type in Transaction._get_earning_types()
+        earned = points if (points > 0 and (is_earning or transaction_type == "points_adjusted")) else 0
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_card SET
+                    stamp_count = stamp_count + %(stamps)s,
+                    total_stamps_earned = total_stamps_earned + %(stamps_earned)s,
+                    total_stamps_redeemed = total_stamps_redeemed + %(stamps_redeemed)s,
+                    points_balance = points_balance + %(points)s,
+                    total_points_earned = total_points_earned + %(earned)s,
+                    total_points_redeemed = total_points_redeemed + %(redeemed)s,
+                    total_points_voided = total_points_voided + %(voided)s,
+                    total_points_expired = total_points_expired + %(expired)s,
+                    last_stamp_date = CASE WHEN %(is_stamp)s THEN %(now)s ELSE last_stamp_date END,
+                    last_points_date = CASE WHEN %(is_points)s THEN %(now)s ELSE last_points_date END,
+                    last_activity_date = CASE WHEN %(is_expiry)s THEN last_activity_date ELSE %(now)s END,
+                    write_date = %(now)s,
+                    write_uid = %(uid)s
+                 WHERE id = %(id)s""",
+                stamps=stamps,
+                stamps_earned=stamps if transaction_type == "stamp_earned" else 0,
+                stamps_redeemed=-stamps if transaction_type == "stamp_redeemed" else 0,
+                points=points,
+                earned=earned,
+                redeemed=-points if transaction_type in ("points_redeemed", "points_refunded") else 0,
+                voided=-points
+                if transaction_type == "points_voided" or (transaction_type == "points_adjusted" and points < 0)
+                else 0,
+                expired=-points if transaction_type == "points_expired" else 0,
+                is_stamp=transaction_type == "stamp_earned",
+                is_points=bool(points) and transaction_type != "points_expired",
+                is_expiry=transaction_type == "points_expired",
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                id=self.id,
+            )
+        )
+        self.invalidate_recordset([*list(BALANCE_FIELDS), "write_date", "write_uid"])
+        if earned:
+            self._update_tier()
+        self._on_balance_changed()
+        return tx
+
+    def _prepare_transaction_vals(
+        self, transaction_type, stamps, points, shop, staff, amount, order_ref, note, admin, reward, origin
+    ):
+        from odoo.http import request
+
+        vals = {
+            "card_id": self.id,
+            "transaction_type": transaction_type,
+            "stamps_delta": stamps,
+            "points_delta": points,
+            "stamps_after": self.stamp_count + stamps,
+            "points_after": self.points_balance + points,
+            "shop_id": (shop or self.shop_id).id,
+            "staff_pin_id": staff.id if staff else False,
+            "user_id": self.env.uid,
+            "admin_user_id": admin.id if admin else False,
+            "amount": amount,
+            "currency_id": self.program_id.currency_id.id,
+            "order_ref": order_ref or False,
+            "note": note or False,
+            "reward_id": reward.id if reward else False,
+            "origin_transaction_id": origin.id if origin else False,
+        }
+        if request:
+            vals["request_ip"] = request.httprequest.remote_addr
+            vals["user_agent"] = (request.httprequest.user_agent.string or "")[:255]
+        return vals
+
+    def _update_tier(self):
+        self.ensure_one()
+        tier = self.program_id._get_tier_for_points(self._get_points_earned_12_months())
+        if tier != self.tier_id:
+            self.env.cr.execute(
+                SQL("UPDATE loyalty_plus_card SET tier_id = %s WHERE id = %s", tier.id or None, self.id)
+            )
+            self.invalidate_recordset(["tier_id"])
+
+    def _on_balance_changed(self):
+        """Hook called after every ledger movement (wallet passes, notifications extend it)."""
+
+    def _get_summary(self):
+        """What a till, the website or an API client shows of the card."""
+        self.ensure_one()
+        card = self.sudo()
+        program = card.program_id
+        today = fields.Date.context_today(self)
+        rewards = program._get_available_rewards() if program.has_points else self.env["loyalty_plus.reward"]
+        return {
+            "id": card.id,
+            "card_number": card.card_number,
+            "qr_payload": card.qr_payload,
+            "partner_id": card.partner_id.id,
+            "first_name": (card.partner_id.name or "").split(" ")[0],
+            "program_id": program.id,
+            "program_type": program.program_type,
+            "shop": card.shop_id.name,
+            "stamps": card.stamp_count,
+            "stamps_target": program.stamps_target,
+            "stamp_reward": program.stamps_reward_description if program.has_stamps else False,
+            "stamp_reward_ready": program.has_stamps and card.stamp_count >= program.stamps_target,
+            "points": card.points_balance,
+            "tier": card.tier_id.name or False,
+            "active": card.active,
+            "rewards": [
+                {
+                    "id": reward.id,
+                    "name": reward.name,
+                    "points_cost": reward.points_cost,
+                    "kind": reward.reward_kind,
+                    "redeemable": reward._is_available(today)
+                    and card.points_balance >= max(reward.points_cost, program.minimum_redemption_points),
+                }
+                for reward in rewards
+            ],
+        }
+
+    @api.model
+    def _enroll(self, partner, shop, program=None):
+        """The card of ``partner`` for ``shop``'s merchant: the existing one when the merchant's
+        settings say the customer already has it, else a new one. Returns ``(card, created)``."""
+        program = program or self.env["loyalty_plus.program"]._get_for_shop(shop)
+        if not program:
+            raise UserError(self.env._("%(shop)s has no active loyalty program.", shop=shop.name))
+        program._check_operable()
+        Card = self.sudo().with_context(active_test=False)
+        domain = [("partner_id", "=", partner.id), ("company_id", "=", program.company_id.id)]
+        if not program.company_id.loyalty_plus_cross_location:
+            domain.append(("shop_id", "=", shop.id))
+        existing = Card.search(domain, limit=1)
+        if existing:
+            return existing.with_env(self.env), False
+        card = self.create({"partner_id": partner.id, "program_id": program.id, "shop_id": shop.id})
+        return card, True

@@ -1,0 +1,176 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+
+class LoyaltyPlusProgram(models.Model):
+    _name = "loyalty_plus.program"
+    _description = "Loyalty+ program"
+    _inherit = ["mail.thread"]
+    _order = "active desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    activation_date = fields.Datetime(readonly=True, copy=False)
+    company_id = fields.Many2one(
+        "res.company",
+        string="Merchant",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company.root_id,
+        domain=[("parent_id", "=", False)],
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    program_type = fields.Selection(
+        selection=[("stamps", "Stamps"), ("points", "Points"), ("hybrid", "Stamps and points")],
+        string="Type",
+        required=True,
+        default="stamps",
+        tracking=True,
+    )
+    # stamps
+    stamps_target = fields.Integer(string="Stamps for a reward", default=10, tracking=True)
+    stamps_reward_description = fields.Char(string="Stamp reward", translate=True, default="Free item")
+    stamps_reward_value = fields.Monetary(
+        string="Stamp reward value", help="What the stamp reward is worth, for reports"
+    )
+    # points
+    points_per_euro = fields.Float(string="Points per euro", default=1.0, digits=(16, 2), tracking=True)
+    minimum_purchase = fields.Monetary(string="Minimum purchase", help="Purchases below this amount earn no points")
+    minimum_redemption_points = fields.Integer(
+        string="Minimum balance to redeem", default=100, help="A card needs at least this balance to redeem a reward"
+    )
+    welcome_bonus_points = fields.Integer(string="Welcome bonus", help="Points given when a card is created")
+    points_expiration_days = fields.Integer(
+        string="Points expire after (days inactive)", help="Days without activity after which points expire; 0: never"
+    )
+    # anti-fraud
+    stamp_cooldown_minutes = fields.Integer(string="Minutes between stamps", default=15)
+    max_stamps_per_day = fields.Integer(string="Stamps per card per day", default=5, help="0: no daily limit")
+    require_staff_pin = fields.Boolean(string="Staff PIN required", default=True)
+    # branding
+    card_name = fields.Char(translate=True, help="Name printed on the card and the wallet passes")
+    primary_color = fields.Char(default="#4F46E5")
+    secondary_color = fields.Char(default="#FFFFFF")
+    logo = fields.Image(max_width=512, max_height=512)
+    hero_image = fields.Image(max_width=1920, max_height=1080)
+    # terms
+    terms_text = fields.Html(string="Terms", translate=True, sanitize=True)
+    privacy_url = fields.Char(string="Privacy policy URL")
+
+    reward_ids = fields.One2many("loyalty_plus.reward", "program_id", string="Rewards")
+    tier_ids = fields.One2many("loyalty_plus.tier", "program_id", string="Tiers")
+    staff_pin_ids = fields.One2many("loyalty_plus.staff_pin", "program_id", string="Staff PINs")
+    card_ids = fields.One2many("loyalty_plus.card", "program_id", string="Cards")
+    card_count = fields.Integer(compute="_compute_card_count")
+    has_stamps = fields.Boolean(compute="_compute_has_stamps_points")
+    has_points = fields.Boolean(compute="_compute_has_stamps_points")
+
+    _stamps_target_positive = models.Constraint("CHECK (stamps_target >= 1)", "A stamp card needs at least one stamp.")
+    _points_per_euro_positive = models.Constraint("CHECK (points_per_euro >= 0)", "Points per euro cannot be negative.")
+    _welcome_bonus_positive = models.Constraint(
+        "CHECK (welcome_bonus_points >= 0)", "The welcome bonus cannot be negative."
+    )
+    _minimum_purchase_positive = models.Constraint(
+        "CHECK (minimum_purchase >= 0)", "The minimum purchase cannot be negative."
+    )
+    _minimum_redemption_positive = models.Constraint(
+        "CHECK (minimum_redemption_points >= 0)", "The minimum balance to redeem cannot be negative."
+    )
+    _anti_fraud_positive = models.Constraint(
+        "CHECK (stamp_cooldown_minutes >= 0 AND max_stamps_per_day >= 0 AND points_expiration_days >= 0)",
+        "Cooldown, daily limit and expiry cannot be negative.",
+    )
+    _one_active_per_merchant = models.UniqueIndex(
+        "(company_id) WHERE active", "A merchant runs one active program: archive the other one first."
+    )
+
+    def _compute_card_count(self):
+        counts = dict(
+            self.env["loyalty_plus.card"]._read_group(
+                [("program_id", "in", self.ids)], groupby=["program_id"], aggregates=["__count"]
+            )
+        )
+        for program in self:
+            program.card_count = counts.get(program._origin, 0)
+
+    @api.depends("program_type")
+    def _compute_has_stamps_points(self):
+        for program in self:
+            program.has_stamps = program.program_type in ("stamps", "hybrid")
+            program.has_points = program.program_type in ("points", "hybrid")
+
+    @api.constrains("company_id")
+    def _check_company_is_merchant(self):
+        for program in self:
+            if program.company_id.parent_id:
+                raise ValidationError(
+                    self.env._(
+                        "A program belongs to the merchant %(merchant)s, not to its shop %(shop)s.",
+                        merchant=program.company_id.root_id.name,
+                        shop=program.company_id.name,
+                    )
+                )
+
+    @api.constrains("primary_color", "secondary_color")
+    def _check_colors(self):
+        for program in self:
+            for color in (program.primary_color, program.secondary_color):
+                if color and not (
+                    len(color) == 7 and color[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in color[1:])
+                ):
+                    raise ValidationError(self.env._("%(color)s is not a colour like #4F46E5.", color=color))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("active", True):
+                vals.setdefault("activation_date", fields.Datetime.now())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "company_id" in vals and self.card_ids:
+            raise UserError(self.env._("A program with cards cannot move to another merchant."))
+        if vals.get("active"):
+            for program in self.filtered(lambda p: not p.activation_date):
+                program.activation_date = fields.Datetime.now()
+        res = super().write(vals)
+        if "company_id" in vals:
+            self.check_access("write")  # record rules only saw where the program came from
+        return res
+
+    def action_view_cards(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_plus.loyalty_plus_card_action")
+        action["domain"] = [("program_id", "=", self.id)]
+        action["context"] = {"default_program_id": self.id}
+        return action
+
+    @api.model
+    def _get_for_shop(self, shop):
+        """The active program of the shop's merchant, or an empty recordset."""
+        return self.search([("company_id", "=", shop.root_id.id)], limit=1)
+
+    def _check_operable(self):
+        self.ensure_one()
+        if not self.active:
+            raise UserError(self.env._("The program %(program)s is not active.", program=self.name))
+
+    def _get_tier_for_points(self, points):
+        """The highest tier whose threshold ``points`` (earned over 12 months) reaches."""
+        self.ensure_one()
+        eligible = self.tier_ids.filtered(lambda t: t.threshold_points <= points)
+        return eligible.sorted("threshold_points")[-1:] if eligible else self.env["loyalty_plus.tier"]
+
+    def _get_available_rewards(self):
+        """Rewards of the catalog that can be redeemed today (active, in their dates, in stock)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        domain = (
+            Domain("program_id", "=", self.id)
+            & (Domain("date_from", "=", False) | Domain("date_from", "<=", today))
+            & (Domain("date_to", "=", False) | Domain("date_to", ">=", today))
+            & (Domain("limited_stock", "=", False) | Domain("stock_qty", ">", 0))
+        )
+        return self.env["loyalty_plus.reward"].search(domain, order="points_cost, id")

@@ -1,0 +1,78 @@
+import secrets
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# no 0/O, 1/I/L: codes are read aloud and typed
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class LoyaltyPlusRedemption(models.Model):
+    _name = "loyalty_plus.redemption"
+    _description = "Loyalty+ redemption code"
+    _order = "id desc"
+    _rec_name = "code"
+    _check_company_auto = True
+
+    code = fields.Char(required=True, readonly=True, copy=False)
+    card_id = fields.Many2one("loyalty_plus.card", required=True, readonly=True, index=True, ondelete="restrict")
+    company_id = fields.Many2one(related="card_id.company_id", store=True, index=True)
+    transaction_id = fields.Many2one("loyalty_plus.transaction", readonly=True, index=True, ondelete="restrict")
+    reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
+    description = fields.Char(readonly=True)
+    state = fields.Selection(
+        selection=[("issued", "To use"), ("used", "Used"), ("cancelled", "Cancelled")],
+        default="issued",
+        required=True,
+        readonly=True,
+    )
+    used_date = fields.Datetime(readonly=True)
+    used_ref = fields.Char(string="Used on", readonly=True)
+
+    _code_unique = models.UniqueIndex("(code)", "This redemption code already exists.")
+
+    @api.model
+    def _new_code(self):
+        return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(2))
+
+    @api.model
+    def _issue(self, transaction, description, reward=None):
+        return self.create(
+            {
+                "code": self._new_code(),
+                "card_id": transaction.card_id.id,
+                "transaction_id": transaction.id,
+                "reward_id": reward.id if reward else False,
+                "description": description,
+            }
+        )
+
+    @api.model
+    def consume(self, code, used_ref=None):
+        """Honour a redemption code once; returns what it gives. A second use is refused."""
+        code = (code or "").strip().upper()
+        redemption = self.search([("code", "=", code)], limit=1)
+        if not redemption:
+            raise UserError(self.env._("Unknown redemption code %(code)s.", code=code))
+        # conditional update: of two tills using the code at once, one wins
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_redemption SET state = 'used', used_date = now() at time zone 'UTC',
+                          used_ref = %s WHERE id = %s AND state = 'issued' RETURNING id""",
+                used_ref,
+                redemption.id,
+            )
+        )
+        if not self.env.cr.fetchone():
+            redemption.invalidate_recordset()
+            states = dict(self._fields["state"]._description_selection(self.env))
+            raise UserError(
+                self.env._("The code %(code)s cannot be used: %(state)s.", code=code, state=states[redemption.state])
+            )
+        redemption.invalidate_recordset()
+        return {"code": redemption.code, "description": redemption.description, "reward_id": redemption.reward_id.id}
+
+    def _cancel(self):
+        """The reward comes back (a returned order, a void): its code can no longer be used."""
+        self.write({"state": "cancelled"})

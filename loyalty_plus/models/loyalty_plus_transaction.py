@@ -1,0 +1,176 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_round
+
+TRANSACTION_TYPES = [
+    ("stamp_earned", "Stamp earned"),
+    ("stamp_redeemed", "Stamps redeemed"),
+    ("stamp_voided", "Stamp voided"),
+    ("points_earned", "Points earned"),
+    ("points_redeemed", "Points redeemed"),
+    ("points_refunded", "Points refunded"),
+    ("points_voided", "Points voided"),
+    ("points_adjusted", "Points adjusted"),
+    ("points_expired", "Points expired"),
+    ("welcome_bonus", "Welcome bonus"),
+]
+
+
+class LoyaltyPlusTransaction(models.Model):
+    _name = "loyalty_plus.transaction"
+    _description = "Loyalty+ ledger entry"
+    _order = "id desc"
+    _check_company_auto = True
+
+    card_id = fields.Many2one("loyalty_plus.card", required=True, readonly=True, ondelete="restrict", index=True)
+    partner_id = fields.Many2one(related="card_id.partner_id", string="Customer")
+    program_id = fields.Many2one(related="card_id.program_id", store=True, index=True)
+    company_id = fields.Many2one(related="card_id.company_id", string="Merchant", store=True, index=True)
+    shop_id = fields.Many2one("res.company", string="Shop", readonly=True, index=True)
+    transaction_type = fields.Selection(TRANSACTION_TYPES, string="Type", required=True, readonly=True, index=True)
+    stamps_delta = fields.Integer(required=True, default=0, string="Stamps", readonly=True)
+    points_delta = fields.Integer(required=True, default=0, string="Points", readonly=True)
+    stamps_after = fields.Integer(string="Stamps after", readonly=True)
+    points_after = fields.Integer(string="Balance after", readonly=True)
+    amount = fields.Monetary(string="Purchase amount", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    order_ref = fields.Char(string="Order reference", readonly=True, index="btree_not_null")
+    origin_transaction_id = fields.Many2one(
+        "loyalty_plus.transaction", string="Voids", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
+    staff_pin_id = fields.Many2one("loyalty_plus.staff_pin", string="Staff", readonly=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    admin_user_id = fields.Many2one("res.users", string="Approved by", readonly=True)
+    note = fields.Text(readonly=True)
+    request_ip = fields.Char(string="IP address", readonly=True)
+    user_agent = fields.Char(readonly=True)
+
+    _card_date_idx = models.Index("(card_id, create_date)")
+    _earn_once_per_order = models.UniqueIndex(
+        "(program_id, order_ref) WHERE transaction_type = 'points_earned' AND order_ref IS NOT NULL",
+        "This order already earned points.",
+    )
+
+    @api.model
+    def _get_earning_types(self):
+        """Types whose positive points count as earned (lifetime and tiers)."""
+        return ["points_earned", "welcome_bonus"]
+
+    def write(self, vals):
+        raise UserError(self.env._("The loyalty ledger is append-only: correct it with a void or an adjustment."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("The loyalty ledger is append-only: its entries cannot be deleted."))
+
+    def action_void(self):
+        """Backend button: void the whole entry."""
+        self.ensure_one()
+        self.void()
+        return True
+
+    def void(self, amount=None, note=None, shop_id=None):
+        """Undo this entry, fully or for ``amount`` of its purchase (a partial return).
+
+        Points already spent cannot be taken back below zero: the void removes what is left and
+        says in its note how many points could not be recovered.
+        """
+        self.ensure_one()
+        card = self.card_id
+        merchant = card.sudo().company_id
+        if merchant.loyalty_plus_void_policy == "manager" and not self.env.user.has_group(
+            "loyalty_plus.group_loyalty_plus_manager"
+        ):
+            raise AccessError(self.env._("Only a loyalty manager can void in %(merchant)s.", merchant=merchant.name))
+        self.check_access("read")
+        shop = card._get_shop(shop_id)
+        if card.sudo().company_id != shop.root_id:
+            raise UserError(self.env._("This card belongs to another merchant."))
+        card.check_access("write")
+        card._lock()
+        origin = self.sudo()
+        done = self.sudo().search([("origin_transaction_id", "=", origin.id)])
+        if origin.transaction_type == "points_earned":
+            return self._void_points_earned(card, origin, done, amount, note, shop)
+        if amount is not None:
+            raise UserError(self.env._("Only a purchase can be voided partially."))
+        if done:
+            raise UserError(self.env._("This entry was already voided."))
+        if origin.transaction_type == "stamp_earned":
+            if card.stamp_count < 1:
+                raise UserError(self.env._("The stamp was already spent on a reward: nothing left to void."))
+            tx = card._apply_ledger("stamp_voided", stamps=-1, shop=shop, origin=origin, note=note, lock=False)
+        elif origin.transaction_type == "points_redeemed":
+            redemption = origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])
+            redemption._cancel()
+            tx = card._apply_ledger(
+                "points_refunded",
+                points=-origin.points_delta,
+                shop=shop,
+                origin=origin,
+                note=note,
+                lock=False,
+                reward=origin.reward_id,
+            )
+        else:
+            raise UserError(
+                self.env._(
+                    "A %(type)s entry cannot be voided; adjust the balance instead.",
+                    type=dict(self._fields["transaction_type"]._description_selection(self.env))[
+                        origin.transaction_type
+                    ],
+                )
+            )
+        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id}
+
+    def _void_points_earned(self, card, origin, done, amount, note, shop):
+        currency = origin.currency_id
+        refunded = -sum(done.mapped("amount"))
+        remaining = origin.amount - refunded
+        if currency.compare_amounts(remaining, 0) <= 0:
+            raise UserError(self.env._("This purchase was already returned in full."))
+        if amount is None:
+            amount = remaining
+        else:
+            try:
+                amount = float(amount)
+            except (TypeError, ValueError):
+                raise UserError(self.env._("The returned amount must be a number.")) from None
+        if currency.compare_amounts(amount, 0) <= 0 or currency.compare_amounts(amount, remaining) > 0:
+            raise UserError(
+                self.env._(
+                    "The returned amount must be above zero and at most %(remaining)s.",
+                    remaining=currency.format(remaining),
+                )
+            )
+        # Each return asks for its share of the purchase's points, counted on the cumulated
+        # returns so that rounding never adds up; the last return asks for what is left.
+        asked_before = self._points_share(origin, refunded)
+        if currency.compare_amounts(amount, remaining) == 0:
+            asked_after = origin.points_delta
+        else:
+            asked_after = self._points_share(origin, refunded + amount)
+        wanted = asked_after - asked_before
+        taken = min(wanted, card.sudo().points_balance)
+        if taken < wanted:
+            shortfall = self.env._(
+                "%(missing)s points were already spent and could not be taken back.", missing=wanted - taken
+            )
+            note = f"{note}\n{shortfall}" if note else shortfall
+        tx = card._apply_ledger(
+            "points_voided",
+            points=-taken,
+            shop=shop,
+            origin=origin,
+            note=note,
+            amount=-amount,
+            order_ref=origin.order_ref,
+            lock=False,
+        )
+        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "points": -taken}
+
+    @api.model
+    def _points_share(self, origin, returned_amount):
+        """Points of ``origin`` that a return of ``returned_amount`` of its purchase stands for."""
+        return int(float_round(origin.points_delta * returned_amount / origin.amount, precision_digits=0))

@@ -1,0 +1,119 @@
+from odoo.fields import Command
+from odoo.tests import TransactionCase
+
+
+class LoyaltyPlusCase(TransactionCase):
+    """Two merchants: a bakery with two branches (hybrid program) and a café (stamps)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Company = cls.env["res.company"]
+        cls.bakery = Company.create({"name": "Test Bakery", "currency_id": cls.env.ref("base.EUR").id})
+        cls.branch_esch = Company.create({"name": "Test Bakery Esch", "parent_id": cls.bakery.id})
+        cls.branch_diff = Company.create({"name": "Test Bakery Differdange", "parent_id": cls.bakery.id})
+        cls.cafe = Company.create({"name": "Test Café", "currency_id": cls.env.ref("base.EUR").id})
+        cls.program = cls.env["loyalty_plus.program"].create(
+            {
+                "name": "Bakery Rewards",
+                "company_id": cls.bakery.id,
+                "program_type": "hybrid",
+                "stamps_target": 3,
+                "points_per_euro": 10,
+                "minimum_purchase": 2,
+                "minimum_redemption_points": 50,
+                "welcome_bonus_points": 20,
+                "stamp_cooldown_minutes": 15,
+                "max_stamps_per_day": 2,
+                "require_staff_pin": True,
+            }
+        )
+        cls.cafe_program = cls.env["loyalty_plus.program"].create(
+            {"name": "Café Stamps", "company_id": cls.cafe.id, "program_type": "stamps", "stamps_target": 5}
+        )
+        cls.silver = cls.env["loyalty_plus.tier"].create(
+            {"name": "Silver", "program_id": cls.program.id, "threshold_points": 500, "multiplier": 1.5}
+        )
+        cls.reward = cls.env["loyalty_plus.reward"].create(
+            {
+                "name": "Free croissant",
+                "program_id": cls.program.id,
+                "points_cost": 100,
+                "reward_kind": "amount",
+                "discount_amount": 1.5,
+            }
+        )
+        cls.pin_anna = cls.env["loyalty_plus.staff_pin"].create(
+            {"name": "Anna", "program_id": cls.program.id, "shop_id": cls.bakery.id, "new_pin": "1234"}
+        )
+        cls.pin_esch = cls.env["loyalty_plus.staff_pin"].create(
+            {"name": "Marc", "program_id": cls.program.id, "shop_id": cls.branch_esch.id, "new_pin": "5678"}
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Lea Muller", "email": "lea@example.com", "phone": "+352621000001"}
+        )
+        cls.partner2 = cls.env["res.partner"].create({"name": "Tom Weber", "email": "tom@example.com"})
+        Users = cls.env["res.users"].with_context(no_reset_password=True)
+        cls.cashier = Users.create(
+            {
+                "name": "Bakery Cashier",
+                "login": "lp_cashier",
+                "company_id": cls.bakery.id,
+                "company_ids": [Command.set((cls.bakery | cls.branch_esch).ids)],
+                "group_ids": [
+                    Command.set(
+                        [cls.env.ref("base.group_user").id, cls.env.ref("loyalty_plus.group_loyalty_plus_cashier").id]
+                    )
+                ],
+            }
+        )
+        cls.manager = Users.create(
+            {
+                "name": "Bakery Manager",
+                "login": "lp_manager",
+                "company_id": cls.bakery.id,
+                "company_ids": [Command.set((cls.bakery | cls.branch_esch | cls.branch_diff).ids)],
+                "group_ids": [
+                    Command.set(
+                        [cls.env.ref("base.group_user").id, cls.env.ref("loyalty_plus.group_loyalty_plus_manager").id]
+                    )
+                ],
+            }
+        )
+        cls.cafe_manager = Users.create(
+            {
+                "name": "Café Manager",
+                "login": "lp_cafe_manager",
+                "company_id": cls.cafe.id,
+                "company_ids": [Command.set(cls.cafe.ids)],
+                "group_ids": [
+                    Command.set(
+                        [cls.env.ref("base.group_user").id, cls.env.ref("loyalty_plus.group_loyalty_plus_manager").id]
+                    )
+                ],
+            }
+        )
+        cls.card = cls.env["loyalty_plus.card"].create(
+            {"partner_id": cls.partner.id, "program_id": cls.program.id, "shop_id": cls.bakery.id}
+        )
+
+    def as_user(self, record, user, company=None):
+        """``record`` seen by ``user`` working in ``company`` (default: the user's company)."""
+        company = company or user.company_id
+        return record.with_user(user).with_context(allowed_company_ids=[company.id]).with_company(company)
+
+    def assertLedgerMatches(self, card):
+        """The card's balances equal the sums of its ledger rows."""
+        card.invalidate_recordset()
+        rows = self.env["loyalty_plus.transaction"].sudo().search([("card_id", "=", card.id)])
+        self.assertEqual(card.points_balance, sum(rows.mapped("points_delta")))
+        self.assertEqual(card.stamp_count, sum(rows.mapped("stamps_delta")))
+        self.assertEqual(
+            card.points_balance,
+            card.total_points_earned
+            - card.total_points_redeemed
+            - card.total_points_voided
+            - card.total_points_expired,
+        )
+        self.assertGreaterEqual(card.points_balance, 0)
+        self.assertGreaterEqual(card.stamp_count, 0)

@@ -1,0 +1,18 @@
+from odoo import fields, models
+
+
+class LoyaltyPlusCardAdjust(models.TransientModel):
+    _name = "loyalty_plus.card.adjust"
+    _description = "Loyalty+ points adjustment"
+
+    card_id = fields.Many2one("loyalty_plus.card", string="Card", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="card_id.partner_id")
+    points_balance = fields.Integer(related="card_id.points_balance", string="Current balance")
+    points = fields.Integer(string="Points to add", help="A negative number takes points off the card")
+    reason = fields.Text(required=True, help="Kept in the ledger with the adjustment")
+
+    def action_apply(self):
+        self.ensure_one()
+        # the card re-checks the manager group, the balance and the reason, and writes the ledger
+        self.card_id.adjust_points(self.points, self.reason)
+        return {"type": "ir.actions.act_window_close"}
