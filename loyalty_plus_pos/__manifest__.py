@@ -7,7 +7,19 @@
     "website": "https://github.com/loyalty-plus/loyalty-plus",
     "license": "LGPL-3",
     "depends": ["loyalty_plus", "point_of_sale"],
+    "data": [
+        "security/loyalty_plus_pos_security.xml",
+        "data/product_product_data.xml",
+        "data/barcode_rule_data.xml",
+        "views/pos_order_views.xml",
+    ],
+    "demo": [
+        "demo/pos_config_demo.xml",
+    ],
     "assets": {
+        "point_of_sale._assets_pos": [
+            "loyalty_plus_pos/static/src/**/*",
+        ],
         "web.assets_tests": [
             "loyalty_plus_pos/static/tests/tours/**/*",
         ],

@@ -7,7 +7,24 @@
     "website": "https://github.com/loyalty-plus/loyalty-plus",
     "license": "LGPL-3",
     "depends": ["loyalty_plus", "website", "portal"],
+    "external_dependencies": {"python": ["qrcode"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/loyalty_plus_website_security.xml",
+        "views/loyalty_plus_program_views.xml",
+        "views/loyalty_plus_enrollment_templates.xml",
+        "views/loyalty_plus_portal_templates.xml",
+        "report/loyalty_plus_card_reports.xml",
+        "data/website_pages.xml",
+    ],
+    "demo": [
+        "demo/loyalty_plus_website_demo.xml",
+    ],
     "assets": {
+        "web.assets_frontend": [
+            "loyalty_plus_website/static/src/interactions/**/*",
+            "loyalty_plus_website/static/src/scss/**/*",
+        ],
         "web.assets_tests": [
             "loyalty_plus_website/static/tests/tours/**/*",
         ],

@@ -94,6 +94,14 @@ if [ "$(cat "$VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]; then
     echo "$req_hash" > "$VENV/.req-hash"
 fi
 
+step "axe-core (accessibility checks in the website tests)"
+AXE_NPM="axe-core@4.11.0"
+if [ "$(cat "$CACHE/node/.axe-version" 2>/dev/null)" != "$AXE_NPM" ] || [ ! -f "$CACHE/node/node_modules/axe-core/axe.min.js" ]; then
+    mkdir -p "$CACHE/node"
+    npm install --silent --no-audit --no-fund --prefix "$CACHE/node" "$AXE_NPM"
+    echo "$AXE_NPM" > "$CACHE/node/.axe-version"
+fi
+
 step "config"
 mkdir -p "$CACHE/data"
 cat > "$ODOO_CONF" <<CONF

@@ -10,3 +10,9 @@ from . import loyalty_plus_card
 from . import loyalty_plus_transaction
 from . import loyalty_plus_redemption
 from . import loyalty_plus_demo
+from . import loyalty_plus_integration
+from . import loyalty_plus_idempotency
+from . import loyalty_plus_api
+from . import loyalty_plus_rate_limit
+from . import loyalty_plus_card_lifecycle
+from . import loyalty_plus_staff_pin_rate_limit

@@ -79,6 +79,11 @@ class LoyaltyPlusCard(models.Model):
     program_type = fields.Selection(related="program_id.program_type")
     stamps_target = fields.Integer(related="program_id.stamps_target")
     active = fields.Boolean(default=True, tracking=True)
+    marketing_consent = fields.Boolean(help="The customer agreed to receive marketing emails", tracking=True)
+    terms_accepted_date = fields.Datetime(readonly=True, copy=False)
+    reward_ready = fields.Boolean(
+        compute="_compute_reward_ready", search="_search_reward_ready", help="A full stamp card waits for its reward"
+    )
 
     stamp_count = fields.Integer(string="Stamps", required=True, default=0, readonly=True, copy=False)
     total_stamps_earned = fields.Integer(string="Stamps earned", required=True, default=0, readonly=True, copy=False)
@@ -123,6 +128,24 @@ class LoyaltyPlusCard(models.Model):
         )
         for card in self:
             card.transaction_count = counts.get(card._origin, 0)
+
+    @api.depends("stamp_count", "program_id.stamps_target", "program_id.program_type")
+    def _compute_reward_ready(self):
+        for card in self:
+            card.reward_ready = card.program_id.has_stamps and card.stamp_count >= card.program_id.stamps_target
+
+    def _search_reward_ready(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        self.env["loyalty_plus.card"].flush_model(["stamp_count", "program_id"])
+        self.env["loyalty_plus.program"].flush_model(["stamps_target", "program_type"])
+        query = SQL(
+            """SELECT card.id FROM loyalty_plus_card card
+                 JOIN loyalty_plus_program program ON program.id = card.program_id
+                WHERE program.program_type IN ('stamps', 'hybrid') AND card.stamp_count >= program.stamps_target"""
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", query)]
 
     @api.depends("card_number", "partner_id")
     def _compute_display_name(self):
@@ -202,6 +225,7 @@ class LoyaltyPlusCard(models.Model):
         """Stamp the card. Returns ``{"ok": True, "card": summary, ...}``; a wrong PIN returns
         ``{"ok": False, "code": "wrong_pin", "message": ...}`` so that the attempt is recorded."""
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("stamp")
         shop = self._get_shop(shop_id)
         card = self._check_operable(shop)
         program = card.program_id
@@ -236,6 +260,7 @@ class LoyaltyPlusCard(models.Model):
     def redeem_stamps(self, staff_pin_id=None, pin=None, shop_id=None, order_ref=None):
         """Trade a full stamp card for the stamp reward; returns the one-time redemption code."""
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("redeem")
         shop = self._get_shop(shop_id)
         card = self._check_operable(shop)
         program = card.program_id
@@ -258,6 +283,7 @@ class LoyaltyPlusCard(models.Model):
     def earn_points(self, amount, order_ref=None, shop_id=None, currency_id=None, staff_pin_id=None, pin=None):
         """Earn points for a purchase of ``amount``; idempotent per ``order_ref``."""
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("earn")
         shop = self._get_shop(shop_id)
         card = self._check_operable(shop)
         program = card.program_id
@@ -316,6 +342,7 @@ class LoyaltyPlusCard(models.Model):
     def redeem_reward(self, reward_id, shop_id=None, order_ref=None, staff_pin_id=None, pin=None):
         """Spend points on a reward of the catalog; returns the one-time redemption code."""
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("redeem")
         shop = self._get_shop(shop_id)
         card = self._check_operable(shop)
         program = card.program_id
@@ -366,6 +393,7 @@ class LoyaltyPlusCard(models.Model):
     def adjust_points(self, points, reason):
         """Manager correction of the points balance, with a mandatory reason."""
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("adjust")
         if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
             raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
         self.check_access("write")
@@ -438,9 +466,10 @@ class LoyaltyPlusCard(models.Model):
         card = self.sudo()
         if card.company_id != shop.root_id:
             raise UserError(self.env._("This card belongs to another merchant."))
+        # the program first: archiving a program also archives its cards
+        card.program_id._check_operable()
         if not card.active:
             raise UserError(self.env._("The card %(card)s is not active.", card=card.card_number))
-        card.program_id._check_operable()
         if not card.cross_location and card.shop_id != shop:
             raise UserError(
                 self.env._(
@@ -607,6 +636,8 @@ class LoyaltyPlusCard(models.Model):
 
     def _update_tier(self):
         self.ensure_one()
+        if not self.program_id.tier_ids and not self.tier_id:
+            return  # no tiers: spare the 12-month sum
         tier = self.program_id._get_tier_for_points(self._get_points_earned_12_months())
         if tier != self.tier_id:
             self.env.cr.execute(
@@ -616,6 +647,10 @@ class LoyaltyPlusCard(models.Model):
 
     def _on_balance_changed(self):
         """Hook called after every ledger movement (wallet passes, notifications extend it)."""
+
+    def _get_wallet_links(self):
+        """``[{"provider", "label", "url"}]`` to add the card to a phone wallet (the wallet addon fills it)."""
+        return []
 
     def _get_summary(self):
         """What a till, the website or an API client shows of the card."""
@@ -654,6 +689,26 @@ class LoyaltyPlusCard(models.Model):
         }
 
     @api.model
+    def enroll(self, name, email, phone=None, birthday=None, shop_id=None, marketing_consent=False, lang=None):
+        """Enroll a customer in the program of the shop's merchant (till, website, API).
+
+        The customer is found by email or created; the merchant's cross-location setting decides
+        whether an existing card is returned. Returns the card summary with ``created``.
+        """
+        self.env["loyalty_plus.rate_limit"]._check("enroll")
+        shop = self._get_shop(shop_id)
+        self.check_access("create")
+        partner = self.env["res.partner"]._loyalty_plus_find_or_create(
+            name=name, email=email, phone=phone, birthday=birthday, lang=lang
+        )
+        card, created = self._enroll(partner, shop)
+        if created:
+            card.sudo().write(
+                {"marketing_consent": bool(marketing_consent), "terms_accepted_date": fields.Datetime.now()}
+            )
+        return dict(card._get_summary(), created=created)
+
+    @api.model
     def _enroll(self, partner, shop, program=None):
         """The card of ``partner`` for ``shop``'s merchant: the existing one when the merchant's
         settings say the customer already has it, else a new one. Returns ``(card, created)``."""
@@ -663,7 +718,7 @@ class LoyaltyPlusCard(models.Model):
         program._check_operable()
         Card = self.sudo().with_context(active_test=False)
         domain = [("partner_id", "=", partner.id), ("company_id", "=", program.company_id.id)]
-        if not program.company_id.loyalty_plus_cross_location:
+        if not program.sudo().company_id.loyalty_plus_cross_location:
             domain.append(("shop_id", "=", shop.id))
         existing = Card.search(domain, limit=1)
         if existing:

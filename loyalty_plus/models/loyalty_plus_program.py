@@ -45,6 +45,18 @@ class LoyaltyPlusProgram(models.Model):
     points_expiration_days = fields.Integer(
         string="Points expire after (days inactive)", help="Days without activity after which points expire; 0: never"
     )
+    # lifecycle
+    birthday_bonus_points = fields.Integer(
+        string="Birthday bonus", help="Points given on the customer's birthday (points programs); 0: none"
+    )
+    reengagement_days = fields.Integer(
+        string="Re-engage after (days inactive)",
+        default=60,
+        help="Members inactive this long get a re-engagement email (at most once a quarter); 0: never",
+    )
+    tier_change_email = fields.Boolean(
+        string="Email tier changes", help="Tell members by email when the daily tier review moves them"
+    )
     # anti-fraud
     stamp_cooldown_minutes = fields.Integer(string="Minutes between stamps", default=15)
     max_stamps_per_day = fields.Integer(string="Stamps per card per day", default=5, help="0: no daily limit")
@@ -81,6 +93,10 @@ class LoyaltyPlusProgram(models.Model):
     _anti_fraud_positive = models.Constraint(
         "CHECK (stamp_cooldown_minutes >= 0 AND max_stamps_per_day >= 0 AND points_expiration_days >= 0)",
         "Cooldown, daily limit and expiry cannot be negative.",
+    )
+    _lifecycle_positive = models.Constraint(
+        "CHECK (birthday_bonus_points >= 0 AND reengagement_days >= 0)",
+        "The birthday bonus and the re-engagement delay cannot be negative.",
     )
     _one_active_per_merchant = models.UniqueIndex(
         "(company_id) WHERE active", "A merchant runs one active program: archive the other one first."
@@ -135,9 +151,23 @@ class LoyaltyPlusProgram(models.Model):
         if vals.get("active"):
             for program in self.filtered(lambda p: not p.activation_date):
                 program.activation_date = fields.Datetime.now()
+        archived = self.filtered("active") if vals.get("active") is False else self.browse()
+        restored = self.filtered(lambda p: not p.active) if vals.get("active") else self.browse()
         res = super().write(vals)
         if "company_id" in vals:
             self.check_access("write")  # record rules only saw where the program came from
+        # archiving a program archives its cards; restoring it restores the cards it archived
+        if archived:
+            cards = self.env["loyalty_plus.card"].sudo().search([("program_id", "in", archived.ids)])
+            cards.write({"active": False, "archived_with_program": True})
+        if restored:
+            cards = (
+                self.env["loyalty_plus.card"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("program_id", "in", restored.ids), ("archived_with_program", "=", True)])
+            )
+            cards.write({"active": True, "archived_with_program": False})
         return res
 
     def action_view_cards(self):

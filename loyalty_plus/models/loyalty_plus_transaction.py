@@ -13,6 +13,7 @@ TRANSACTION_TYPES = [
     ("points_adjusted", "Points adjusted"),
     ("points_expired", "Points expired"),
     ("welcome_bonus", "Welcome bonus"),
+    ("bonus", "Bonus points"),
 ]
 
 
@@ -55,7 +56,7 @@ class LoyaltyPlusTransaction(models.Model):
     @api.model
     def _get_earning_types(self):
         """Types whose positive points count as earned (lifetime and tiers)."""
-        return ["points_earned", "welcome_bonus"]
+        return ["points_earned", "welcome_bonus", "bonus"]
 
     def write(self, vals):
         raise UserError(self.env._("The loyalty ledger is append-only: correct it with a void or an adjustment."))
@@ -77,6 +78,7 @@ class LoyaltyPlusTransaction(models.Model):
         says in its note how many points could not be recovered.
         """
         self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("void")
         card = self.card_id
         merchant = card.sudo().company_id
         if merchant.loyalty_plus_void_policy == "manager" and not self.env.user.has_group(

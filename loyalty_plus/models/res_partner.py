@@ -1,4 +1,15 @@
+import base64
+import json
+import re
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ResPartner(models.Model):
@@ -24,3 +35,213 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.id)]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    @api.model
+    def _loyalty_plus_check_birthday(self, birthday):
+        """A real past date, for a customer between 6 and 120 years old."""
+        if not birthday:
+            return False
+        try:
+            birthday = fields.Date.to_date(birthday)
+        except (TypeError, ValueError):
+            raise ValidationError(self.env._("The birthday is not a valid date.")) from None
+        today = date.today()
+        age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+        if birthday >= today or not 6 <= age <= 120:
+            raise ValidationError(self.env._("The birthday must be a real date in the past (age 6 to 120)."))
+        return birthday
+
+    @api.model
+    def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None):
+        """The customer with this email, or a new one. Validates what it is given."""
+        name = (name or "").strip()
+        email = (email or "").strip().lower()
+        if not name:
+            raise ValidationError(self.env._("The customer's name is required."))
+        if not EMAIL_RE.match(email):
+            raise ValidationError(self.env._("%(email)s is not a valid email address.", email=email or '""'))
+        birthday = self._loyalty_plus_check_birthday(birthday)
+        if lang and lang not in dict(self.env["res.lang"].get_installed()):
+            lang = False
+        # exact match: a typed email is not a pattern. An existing customer is never changed from
+        # here: a stranger could otherwise attach their phone number to someone else's record.
+        partner_sudo = self.sudo().search([("email_normalized", "=", email)], limit=1)
+        if partner_sudo:
+            return partner_sudo.with_env(self.env)
+        vals = {"name": name, "email": email, "phone": phone or False, "birthday": birthday}
+        if lang:
+            vals["lang"] = lang
+        return self.sudo().create(vals).with_env(self.env)
+
+    # ------------------------------------------------------------------
+    # GDPR: export and anonymization of a member's data
+    # ------------------------------------------------------------------
+
+    def _loyalty_plus_export_data(self):
+        """Everything Loyalty+ keeps about this customer, as a JSON-ready dict (portal and backend)."""
+        self.ensure_one()
+        partner_sudo = self.sudo()
+        cards_sudo = partner_sudo.with_context(active_test=False).loyalty_plus_card_ids
+        selection = dict(
+            self.env["loyalty_plus.transaction"]._fields["transaction_type"]._description_selection(self.env)
+        )
+        return {
+            "exported_at": fields.Datetime.to_string(fields.Datetime.now()),
+            "customer": {
+                "name": partner_sudo.name,
+                "email": partner_sudo.email or None,
+                "phone": partner_sudo.phone or None,
+                "birthday": fields.Date.to_string(partner_sudo.birthday) if partner_sudo.birthday else None,
+                "language": partner_sudo.lang or None,
+            },
+            "cards": [
+                {
+                    "card_number": card.card_number,
+                    "merchant": card.company_id.name,
+                    "program": card.program_id.name,
+                    "enrolled_in": card.shop_id.name,
+                    "enrolled_on": fields.Datetime.to_string(card.create_date),
+                    "active": card.active,
+                    "marketing_consent": card.marketing_consent,
+                    "terms_accepted_on": fields.Datetime.to_string(card.terms_accepted_date)
+                    if card.terms_accepted_date
+                    else None,
+                    "stamps": card.stamp_count,
+                    "points": card.points_balance,
+                    "tier": card.tier_id.name or None,
+                    "last_activity": fields.Datetime.to_string(card.last_activity_date)
+                    if card.last_activity_date
+                    else None,
+                    "transactions": [
+                        {
+                            "date": fields.Datetime.to_string(tx.create_date),
+                            "type": selection.get(tx.transaction_type, tx.transaction_type),
+                            "stamps": tx.stamps_delta,
+                            "points": tx.points_delta,
+                            "amount": tx.amount,
+                            "currency": tx.currency_id.name or None,
+                            "shop": tx.shop_id.name or None,
+                            "order_ref": tx.order_ref or None,
+                            "note": tx.note or None,
+                        }
+                        for tx in card.transaction_ids.sorted("id")
+                    ],
+                    "redemptions": [
+                        {
+                            "date": fields.Datetime.to_string(red.create_date),
+                            "reward": red.description,
+                            "code": red.code,
+                            "state": red.state,
+                        }
+                        for red in card.redemption_ids.sorted("id")
+                    ],
+                }
+                for card in cards_sudo.sorted("id")
+            ],
+        }
+
+    def action_loyalty_plus_export(self):
+        """Backend: download the member's data as a JSON file."""
+        self.ensure_one()
+        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
+            raise AccessError(self.env._("Only a loyalty manager can export a member's data."))
+        self.check_access("read")
+        payload = json.dumps(self._loyalty_plus_export_data(), indent=2, ensure_ascii=False)
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"loyalty-data-{self.id}.json",
+                    "datas": base64.b64encode(payload.encode()),
+                    "mimetype": "application/json",
+                    "res_model": "res.partner",
+                    "res_id": self.id,
+                    "description": "loyalty_plus_export",
+                }
+            )
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+    @api.autovacuum
+    def _gc_loyalty_plus_exports(self):
+        """Exports hold personal data: they are kept one day, long enough to be downloaded."""
+        self.env["ir.attachment"].sudo().search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("description", "=", "loyalty_plus_export"),
+                ("create_date", "<", fields.Datetime.now() - relativedelta(days=1)),
+            ]
+        ).unlink()
+
+    def action_loyalty_plus_anonymize(self):
+        """GDPR erasure: scrub the customer's personal data, move their cards to an anonymous member
+        (the ledger keeps its rows, so the merchant's aggregates stay right) and log who did it."""
+        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_admin"):
+            raise AccessError(self.env._("Only a loyalty administrator can anonymize a customer."))
+        self.check_access("read")
+        admin = self.env.user
+        for partner_sudo in self.sudo():
+            if partner_sudo.user_ids.filtered(lambda u: u._is_internal()):
+                raise UserError(
+                    self.env._("%(name)s is an internal user and cannot be anonymized here.", name=partner_sudo.name)
+                )
+            cards_sudo = partner_sudo.with_context(active_test=False).loyalty_plus_card_ids
+            anonymous_sudo = partner_sudo.create(
+                {"name": self.env._("Anonymized member"), "active": False, "lang": partner_sudo.lang}
+            )
+            if cards_sudo:
+                # queued emails must not reach the customer any more
+                self.env["mail.mail"].sudo().search(
+                    [("model", "=", "loyalty_plus.card"), ("res_id", "in", cards_sudo.ids), ("state", "=", "outgoing")]
+                ).unlink()
+                # chatter tracking kept the old customer name
+                self.env["mail.tracking.value"].sudo().search(
+                    [
+                        ("mail_message_id.model", "=", "loyalty_plus.card"),
+                        ("mail_message_id.res_id", "in", cards_sudo.ids),
+                        ("field_id.name", "=", "partner_id"),
+                    ]
+                ).unlink()
+                cards_sudo.with_context(tracking_disable=True).write(
+                    {"partner_id": anonymous_sudo.id, "marketing_consent": False}
+                )
+                # the ledger is append-only for the application; the IP address and browser of the
+                # customer's own requests are personal data all the same
+                self.env["loyalty_plus.transaction"].flush_model()
+                self.env.cr.execute(
+                    SQL(
+                        """UPDATE loyalty_plus_transaction SET request_ip = NULL, user_agent = NULL
+                            WHERE card_id IN %s AND (request_ip IS NOT NULL OR user_agent IS NOT NULL)""",
+                        tuple(cards_sudo.ids),
+                    )
+                )
+                self.env["loyalty_plus.transaction"].invalidate_model(["request_ip", "user_agent"])
+                for card_sudo in cards_sudo:
+                    card_sudo.message_post(
+                        body=self.env._("Customer data anonymized (GDPR) by %(admin)s.", admin=admin.name),
+                        author_id=admin.partner_id.id,
+                    )
+            for user_sudo in partner_sudo.user_ids:
+                user_sudo.write({"login": f"anonymized-{user_sudo.id}", "active": False})
+            partner_sudo.write(partner_sudo._loyalty_plus_anonymized_values())
+        return True
+
+    def _loyalty_plus_anonymized_values(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Anonymized customer %(id)s", id=self.id),
+            "email": False,
+            "phone": False,
+            "street": False,
+            "street2": False,
+            "zip": False,
+            "city": False,
+            "vat": False,
+            "website": False,
+            "function": False,
+            "comment": False,
+            "birthday": False,
+            "image_1920": False,
+            "active": False,
+        }

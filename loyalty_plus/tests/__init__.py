@@ -3,3 +3,10 @@ from . import test_operations
 from . import test_concurrency
 from . import test_access
 from . import test_ledger_invariant
+from . import test_api_http
+from . import test_api_race
+from . import test_lifecycle_crons
+from . import test_lifecycle_emails
+from . import test_lifecycle_admin
+from . import test_lifecycle_rate_limit
+from . import test_lifecycle_translations

@@ -4,6 +4,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -326,3 +327,55 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
         self.assertEqual((summary["first_name"], summary["points"], summary["stamps_target"]), ("Lea", 20, 3))
         with self.assertRaises(AccessError):
             Card.lookup(number, shop_id=self.cafe.id)
+
+    # enrollment entry point and branch staff ----------------------------
+
+    def test_enroll_entry_point(self):
+        Card = self.as_user(self.env["loyalty_plus.card"], self.cashier, self.branch_esch)
+        summary = Card.enroll(
+            "Ana Costa", " Ana@Example.com ", phone="+352691000002", birthday="1990-05-17", marketing_consent=True
+        )
+        self.assertTrue(summary["created"])
+        card = self.env["loyalty_plus.card"].browse(summary["id"])
+        self.assertEqual(
+            (card.shop_id, card.partner_id.email, card.marketing_consent), (self.branch_esch, "ana@example.com", True)
+        )
+        self.assertEqual(str(card.partner_id.birthday), "1990-05-17")
+        self.assertEqual(summary["points"], 20)
+        again = Card.enroll("Ana C.", "ana@example.com")
+        self.assertFalse(again["created"])
+        self.assertEqual(again["id"], card.id)
+        for bad in (
+            {"email": "not-an-email"},
+            {"birthday": "2999-01-01"},
+            {"birthday": "1850-01-01"},
+            {"birthday": "31/02/1990"},
+            {"name": " "},
+        ):
+            vals = {"name": "X", "email": "x@example.com", **bad}
+            with self.subTest(bad=bad), self.assertRaises(ValidationError):
+                Card.enroll(**vals)
+        self.assertFalse(self.env["res.partner"].search([("email", "=", "x@example.com")]))
+
+    def test_branch_only_cashier_stamps(self):
+        esch_cashier = self.cashier.copy(
+            {
+                "login": "lp_esch_only",
+                "company_id": self.branch_esch.id,
+                "company_ids": [Command.set(self.branch_esch.ids)],
+            }
+        )
+        card = self.as_user(self.card, esch_cashier, self.branch_esch)
+        result = card.add_stamp(staff_pin_id=self.pin_esch.id, pin="5678", shop_id=self.branch_esch.id)
+        self.assertEqual(result["card"]["stamps"], 1)
+        with self.assertRaises(AccessError):
+            card.add_stamp(staff_pin_id=self.pin_anna.id, pin="1234", shop_id=self.bakery.id)
+
+    def test_reward_ready_search(self):
+        self.program.write({"stamp_cooldown_minutes": 0, "max_stamps_per_day": 0})
+        Card = self.env["loyalty_plus.card"]
+        self.assertNotIn(self.card, Card.search([("reward_ready", "=", True)]))
+        for _i in range(3):
+            self.stamp()
+        self.assertIn(self.card, Card.search([("reward_ready", "=", True)]))
+        self.assertNotIn(self.card, Card.search([("reward_ready", "!=", True)]))

@@ -1,1 +1,2 @@
-from . import test_pos_boot
+from . import test_pos
+from . import test_translations

@@ -1,0 +1,6 @@
+from . import res_company
+from . import res_config_settings
+from . import loyalty_plus_card
+from . import loyalty_plus_program
+from . import loyalty_plus_wallet_pass
+from . import loyalty_plus_wallet_registration

@@ -1,1 +1,5 @@
-from . import test_wallet_install
+from . import test_apple_pass
+from . import test_google_wallet
+from . import test_update_queue
+from . import test_passkit_web_service
+from . import test_translations

@@ -1,0 +1,2 @@
+from . import enrollment
+from . import portal

@@ -1,0 +1,4 @@
+from . import loyalty_plus_card
+from . import loyalty_plus_enrollment_attempt
+from . import loyalty_plus_program
+from . import res_company

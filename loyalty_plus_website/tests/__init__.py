@@ -1,1 +1,4 @@
-from . import test_website_boot
+from . import test_enrollment_controller
+from . import test_portal_access
+from . import test_website_pages
+from . import test_website_tours

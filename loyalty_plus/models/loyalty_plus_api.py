@@ -1,0 +1,616 @@
+import math
+import threading
+import time
+from datetime import timedelta
+
+from werkzeug.exceptions import TooManyRequests
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .loyalty_plus_card import is_valid_card_number, normalize_card_number
+
+HISTORY_MAX_LIMIT = 100
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+# Calls per integration in the current minute, counted in each server process (a worker of a
+# prefork server counts its own calls): {(database, integration id): [minute, calls]}.
+_rate_windows = {}
+_rate_lock = threading.Lock()
+
+
+class LoyaltyPlusApiError(UserError):
+    """A refused API call. JSON-2 answers it with ``http_status`` and a JSON body whose
+    ``context.code`` is the stable, machine-readable error code and ``message`` the translated
+    explanation."""
+
+    def __init__(self, code, message, http_status=422):
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.context = {"code": code}
+
+
+class LoyaltyPlusRateLimited(TooManyRequests):
+    """HTTP 429 with ``Retry-After``; ``context.code`` is ``rate_limited``."""
+
+    def __init__(self, message, retry_after):
+        super().__init__(description=message, retry_after=retry_after)
+        self.context = {"code": "rate_limited", "retry_after": retry_after}
+
+
+class LoyaltyPlusApi(models.AbstractModel):
+    """Loyalty+ integration API, for tills, web shops and apps outside Odoo.
+
+    Call it over JSON-2 with an API key of a Loyalty+ integration (Loyalty+ > Configuration >
+    Integrations)::
+
+        POST /json/2/loyalty_plus.api/<operation>
+        Authorization: bearer <API key>
+        Content-Type: application/json
+
+        {"card": "LPC123456789012", "amount": 12.5, "order_ref": "WEB-1001",
+         "idempotency_key": "9c1d0d1e-..."}
+
+    Every write (enroll, earn, stamp, redeem, void) takes an ``idempotency_key`` chosen by the
+    client: a retry with the same key and body returns the first answer (with
+    ``"replayed": true``) and changes nothing; the same key with another body is refused with
+    ``idempotency_conflict`` (HTTP 409).
+
+    Success: HTTP 200 and ``{"ok": true, "card": {...}, ...}``. Refusal: an HTTP 4xx whose JSON
+    body carries the stable error code in ``context.code`` and the translated text in ``message``.
+    """
+
+    _name = "loyalty_plus.api"
+    _description = "Loyalty+ integration API"
+
+    # ------------------------------------------------------------------
+    # Operations
+    # ------------------------------------------------------------------
+
+    @api.model
+    @api.readonly
+    def lookup(self, query: str, shop_id: int | None = None) -> dict:
+        """Find a card by its number, its QR payload, or its holder's email or phone.
+
+        :param query: card number (12 digits, spaces allowed), QR payload ("LPC..."), email or phone
+        :param shop_id: the shop asking (one of the integration's shops; default: its first shop)
+        :return: ``{"ok": true, "card": summary}``; the summary holds the card number, the
+            holder's first name, stamps and stamps target, points, tier and the rewards with
+            ``redeemable``.
+        :raise card_not_found: (404) no card of the merchant matches
+        """
+        _integration_sudo, shop = self._api_begin("lookup", shop_id)
+        card = self._api_card(query, shop)
+        return {"ok": True, "card": card._get_summary()}
+
+    @api.model
+    def enroll(
+        self,
+        idempotency_key: str,
+        name: str,
+        email: str,
+        phone: str | None = None,
+        birthday: str | None = None,
+        marketing_consent: bool = False,
+        lang: str | None = None,
+        shop_id: int | None = None,
+    ) -> dict:
+        """Enroll a customer, with the website's rules: the customer is found by email or
+        created, an existing card of the merchant is returned instead of a second one, the
+        terms are accepted now, the welcome bonus is granted to a new card.
+
+        :param idempotency_key: chosen by the client, unique per write (up to 255 characters)
+        :param name: the customer's full name
+        :param email: the customer's email (identifies the customer)
+        :param phone: optional phone number
+        :param birthday: optional, ``YYYY-MM-DD``
+        :param marketing_consent: the customer agreed to receive marketing emails
+        :param lang: optional language code (``fr_FR``...)
+        :param shop_id: the enrolling shop (default: the integration's first shop)
+        :return: ``{"ok": true, "card": summary, "created": bool}``
+        """
+        params = {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "birthday": birthday,
+            "marketing_consent": marketing_consent,
+            "lang": lang,
+            "shop_id": shop_id,
+        }
+
+        def operation(shop):
+            if not isinstance(marketing_consent, bool):
+                raise self._api_error("validation_error", self.env._("marketing_consent must be true or false."))
+            result = self.env["loyalty_plus.card"].enroll(
+                name,
+                email,
+                phone=phone,
+                birthday=birthday,
+                shop_id=shop.id,
+                marketing_consent=marketing_consent,
+                lang=lang,
+            )
+            created = result.pop("created")
+            return {"ok": True, "card": result, "created": created}
+
+        return self._api_write("enroll", idempotency_key, params, shop_id, operation)
+
+    @api.model
+    def earn(
+        self,
+        idempotency_key: str,
+        card: str,
+        amount: float,
+        order_ref: str,
+        currency: str | None = None,
+        shop_id: int | None = None,
+        staff_pin_id: int | None = None,
+        pin: str | None = None,
+    ) -> dict:
+        """Earn points for a purchase. One order earns once: another call with the same
+        ``order_ref`` returns the first transaction.
+
+        :param idempotency_key: chosen by the client, unique per write
+        :param card: card number, QR payload, email or phone
+        :param amount: the purchase amount (above zero)
+        :param order_ref: the order's reference in the calling system
+        :param currency: ISO code of ``amount`` (default: the program's currency)
+        :param shop_id: the selling shop (default: the integration's first shop)
+        :param staff_pin_id: optional staff member, with ``pin``
+        :param pin: the staff member's PIN
+        :return: ``{"ok": true, "card": summary, "transaction_id": int, "points": int}``
+        :raise below_minimum_purchase: the amount is below the program's minimum purchase
+        """
+        params = {
+            "card": card,
+            "amount": amount,
+            "order_ref": order_ref,
+            "currency": currency,
+            "shop_id": shop_id,
+            "staff_pin_id": staff_pin_id,
+            "pin": pin,
+        }
+
+        def operation(shop):
+            if not isinstance(amount, (int, float)) or isinstance(amount, bool):
+                raise self._api_error("validation_error", self.env._("The amount must be a number."))
+            if not isinstance(order_ref, str) or not order_ref.strip():
+                raise self._api_error("validation_error", self.env._("The order reference is required."))
+            currency_id = None
+            if currency:
+                found = self.env["res.currency"].search([("name", "=", str(currency).upper())], limit=1)
+                if not found:
+                    raise self._api_error(
+                        "validation_error", self.env._("Unknown currency %(currency)s.", currency=currency)
+                    )
+                currency_id = found.id
+            loyalty_card = self._api_card(card, shop)
+            return loyalty_card, lambda: loyalty_card.earn_points(
+                amount,
+                order_ref=order_ref.strip(),
+                shop_id=shop.id,
+                currency_id=currency_id,
+                staff_pin_id=staff_pin_id,
+                pin=pin,
+            )
+
+        return self._api_write("earn", idempotency_key, params, shop_id, operation)
+
+    @api.model
+    def stamp(
+        self,
+        idempotency_key: str,
+        card: str,
+        shop_id: int | None = None,
+        staff_pin_id: int | None = None,
+        pin: str | None = None,
+    ) -> dict:
+        """Add one stamp to the card (with a staff PIN when the program requires one).
+
+        :param idempotency_key: chosen by the client, unique per write
+        :param card: card number, QR payload, email or phone
+        :param shop_id: the shop stamping (default: the integration's first shop)
+        :param staff_pin_id: the staff member (see the program's staff PINs)
+        :param pin: the staff member's PIN
+        :return: ``{"ok": true, "card": summary, "transaction_id": int, "reward_ready": bool}``
+        :raise cooldown_active: the card was stamped too recently
+        :raise daily_limit: the card reached the stamps allowed per day
+        """
+        params = {"card": card, "shop_id": shop_id, "staff_pin_id": staff_pin_id, "pin": pin}
+
+        def operation(shop):
+            loyalty_card = self._api_card(card, shop)
+            return loyalty_card, lambda: loyalty_card.add_stamp(staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id)
+
+        return self._api_write("stamp", idempotency_key, params, shop_id, operation)
+
+    @api.model
+    def redeem(
+        self,
+        idempotency_key: str,
+        card: str,
+        reward_id: int | None = None,
+        stamps: bool = False,
+        order_ref: str | None = None,
+        shop_id: int | None = None,
+        staff_pin_id: int | None = None,
+        pin: str | None = None,
+    ) -> dict:
+        """Redeem a reward of the catalog with points (``reward_id``) or a full stamp card
+        (``stamps: true``). Returns the one-time redemption code to honour.
+
+        :param idempotency_key: chosen by the client, unique per write
+        :param card: card number, QR payload, email or phone
+        :param reward_id: the reward (see ``rewards`` in the card summary)
+        :param stamps: true to redeem the stamp card's reward instead
+        :param order_ref: optional order reference in the calling system
+        :param shop_id: the redeeming shop (default: the integration's first shop)
+        :param staff_pin_id: the staff member, when the program requires one
+        :param pin: the staff member's PIN
+        :return: ``{"ok": true, "card": summary, "transaction_id": int, "code": str}``
+        :raise insufficient_points: the card has too few points
+        :raise insufficient_stamps: the stamp card is not full
+        """
+        params = {
+            "card": card,
+            "reward_id": reward_id,
+            "stamps": stamps,
+            "order_ref": order_ref,
+            "shop_id": shop_id,
+            "staff_pin_id": staff_pin_id,
+            "pin": pin,
+        }
+
+        def operation(shop):
+            if bool(reward_id) == bool(stamps):
+                raise self._api_error(
+                    "validation_error", self.env._("Redeem either a reward (reward_id) or the stamps (stamps: true).")
+                )
+            loyalty_card = self._api_card(card, shop)
+            if stamps:
+                return loyalty_card, lambda: loyalty_card.redeem_stamps(
+                    staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id, order_ref=order_ref
+                )
+            return loyalty_card, lambda: loyalty_card.redeem_reward(
+                self._api_int(reward_id, "reward_id"),
+                shop_id=shop.id,
+                order_ref=order_ref,
+                staff_pin_id=staff_pin_id,
+                pin=pin,
+            )
+
+        return self._api_write("redeem", idempotency_key, params, shop_id, operation)
+
+    @api.model
+    def void(
+        self,
+        idempotency_key: str,
+        transaction_id: int | None = None,
+        order_ref: str | None = None,
+        amount: float | None = None,
+        note: str | None = None,
+        shop_id: int | None = None,
+    ) -> dict:
+        """Void an earlier operation: by its ``transaction_id`` (any operation's answer has
+        one) or, for a purchase, by its ``order_ref``. A purchase may be voided partially
+        (``amount`` returned); its points are taken back in proportion, never below zero.
+
+        :param idempotency_key: chosen by the client, unique per write
+        :param transaction_id: the transaction to void
+        :param order_ref: the order reference of an earlier ``earn``
+        :param amount: the returned amount, for a partial void of a purchase
+        :param note: optional reason
+        :param shop_id: the shop voiding (default: the integration's first shop)
+        :return: ``{"ok": true, "card": summary, "transaction_id": int}``
+        :raise transaction_not_found: (404) no such transaction of the merchant
+        """
+        params = {
+            "transaction_id": transaction_id,
+            "order_ref": order_ref,
+            "amount": amount,
+            "note": note,
+            "shop_id": shop_id,
+        }
+
+        def operation(shop):
+            if bool(transaction_id) == bool(order_ref):
+                raise self._api_error(
+                    "validation_error", self.env._("Give either the transaction_id or the order_ref to void.")
+                )
+            if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool)):
+                raise self._api_error("validation_error", self.env._("The amount must be a number."))
+            Transaction = self.env["loyalty_plus.transaction"]
+            domain = [("company_id", "=", shop.root_id.id)]
+            if transaction_id:
+                domain.append(("id", "=", self._api_int(transaction_id, "transaction_id")))
+            else:
+                domain += [("order_ref", "=", order_ref), ("transaction_type", "=", "points_earned")]
+            transaction = Transaction.search(domain, limit=1)
+            if not transaction:
+                raise self._api_error(
+                    "transaction_not_found", self.env._("No such transaction for this merchant."), 404
+                )
+            return transaction.card_id, lambda: transaction.void(amount=amount, note=note, shop_id=shop.id)
+
+        return self._api_write("void", idempotency_key, params, shop_id, operation)
+
+    @api.model
+    @api.readonly
+    def history(self, card: str, offset: int = 0, limit: int = 20, shop_id: int | None = None) -> dict:
+        """The card's ledger, newest first, a page at a time.
+
+        :param card: card number, QR payload, email or phone
+        :param offset: how many entries to skip
+        :param limit: entries per page (1 to 100)
+        :param shop_id: the shop asking (default: the integration's first shop)
+        :return: ``{"ok": true, "card_number": str, "total": int, "offset": int, "limit": int,
+            "items": [{"id", "date", "type", "stamps", "points", "points_after", "amount",
+            "order_ref", "shop", "origin_transaction_id"}]}``
+        """
+        _integration_sudo, shop = self._api_begin("history", shop_id)
+        offset = self._api_int(offset, "offset")
+        limit = self._api_int(limit, "limit")
+        if offset < 0 or not 1 <= limit <= HISTORY_MAX_LIMIT:
+            raise self._api_error(
+                "validation_error",
+                self.env._("offset must be 0 or more and limit between 1 and %(max)s.", max=HISTORY_MAX_LIMIT),
+            )
+        loyalty_card = self._api_card(card, shop)
+        Transaction = self.env["loyalty_plus.transaction"]
+        domain = [("card_id", "=", loyalty_card.id)]
+        entries = Transaction.search_fetch(
+            domain,
+            [
+                "create_date",
+                "transaction_type",
+                "stamps_delta",
+                "points_delta",
+                "points_after",
+                "amount",
+                "order_ref",
+                "shop_id",
+                "origin_transaction_id",
+            ],
+            offset=offset,
+            limit=limit,
+            order="id desc",
+        )
+        return {
+            "ok": True,
+            "card_number": loyalty_card.card_number,
+            "total": Transaction.search_count(domain),
+            "offset": offset,
+            "limit": limit,
+            "items": [
+                {
+                    "id": entry.id,
+                    "date": fields.Datetime.to_string(entry.create_date),
+                    "type": entry.transaction_type,
+                    "stamps": entry.stamps_delta,
+                    "points": entry.points_delta,
+                    "points_after": entry.points_after,
+                    "amount": entry.amount,
+                    "order_ref": entry.order_ref or None,
+                    "shop": entry.shop_id.sudo().name,
+                    "origin_transaction_id": entry.origin_transaction_id.id or None,
+                }
+                for entry in entries
+            ],
+        }
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _api_error(self, code, message, http_status=422):
+        return LoyaltyPlusApiError(code, message, http_status)
+
+    @api.model
+    def _api_int(self, value, name):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise self._api_error("validation_error", self.env._("%(name)s must be a whole number.", name=name))
+        try:
+            return int(value)
+        except ValueError:
+            raise self._api_error(
+                "validation_error", self.env._("%(name)s must be a whole number.", name=name)
+            ) from None
+
+    @api.model
+    def _api_begin(self, operation, shop_id):
+        """The calling integration and the shop it acts for, once its rights and rate are checked."""
+        integration_sudo = self.env["loyalty_plus.integration"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
+        if not integration_sudo:
+            raise self._api_error(
+                "not_an_integration", self.env._("Only Loyalty+ integrations can call this API."), 403
+            )
+        self._api_check_rate(integration_sudo)
+        if not integration_sudo._check_operation_allowed(operation):
+            raise self._api_error(
+                "operation_not_allowed",
+                self.env._("This integration may not %(operation)s.", operation=operation),
+                403,
+            )
+        if shop_id in (None, False, 0):
+            shop = integration_sudo.shop_ids[:1]
+        else:
+            shop_id = self._api_int(shop_id, "shop_id")
+            shop = integration_sudo.shop_ids.filtered(lambda s: s.id == shop_id)
+            if not shop:
+                raise self._api_error(
+                    "shop_not_allowed", self.env._("This integration may not act for this shop."), 403
+                )
+        return integration_sudo, shop.with_env(self.env)
+
+    @api.model
+    def _api_check_rate(self, integration_sudo):
+        now = time.time()
+        minute = int(now // 60)
+        with _rate_lock:
+            window = _rate_windows.get((self.env.cr.dbname, integration_sudo.id))
+            if not window or window[0] != minute:
+                window = _rate_windows[(self.env.cr.dbname, integration_sudo.id)] = [minute, 0]
+            window[1] += 1
+            calls = window[1]
+        if calls > integration_sudo.rate_limit_per_minute:
+            retry_after = max(1, math.ceil((minute + 1) * 60 - now))
+            raise LoyaltyPlusRateLimited(
+                self.env._(
+                    "Too many calls: %(limit)s per minute allowed; retry in %(seconds)s seconds.",
+                    limit=integration_sudo.rate_limit_per_minute,
+                    seconds=retry_after,
+                ),
+                retry_after,
+            )
+
+    @api.model
+    def _api_card(self, query, shop):
+        """The card of the shop's merchant that ``query`` designates, else an API error."""
+        if not isinstance(query, str) or not query.strip():
+            raise self._api_error("validation_error", self.env._("Give a card number, QR code, email or phone."))
+        Card = self.env["loyalty_plus.card"]
+        card = Card._find(query, shop)
+        if card:
+            return card
+        digits = normalize_card_number(query)
+        if is_valid_card_number(digits):
+            card_sudo = Card.sudo().with_context(active_test=False).search([("card_number", "=", digits)], limit=1)
+            if card_sudo and card_sudo.company_id != shop.root_id:
+                raise self._api_error(
+                    "card_of_other_merchant", self.env._("This card belongs to another merchant."), 403
+                )
+            if card_sudo:
+                raise self._api_error(
+                    "card_inactive", self.env._("The card %(card)s is not active.", card=card_sudo.card_number)
+                )
+        raise self._api_error("card_not_found", self.env._("No card matches %(query)s.", query=query), 404)
+
+    @api.model
+    def _api_write(self, operation, idempotency_key, params, shop_id, prepare):
+        """Run a write once per idempotency key.
+
+        ``prepare(shop)`` validates the call and returns either the answer or
+        ``(card, run)`` where ``run()`` calls the engine; the engine's refusals are translated
+        into API error codes.
+        """
+        integration_sudo, shop = self._api_begin(operation, shop_id)
+        if (
+            not isinstance(idempotency_key, str)
+            or not idempotency_key.strip()
+            or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH
+        ):
+            raise self._api_error(
+                "validation_error",
+                self.env._(
+                    "idempotency_key must be a text of 1 to %(max)s characters.", max=IDEMPOTENCY_KEY_MAX_LENGTH
+                ),
+            )
+        Idempotency = self.env["loyalty_plus.idempotency"].sudo()
+        request_hash = Idempotency._hash_request(operation, params)
+        row_id, stored = Idempotency._claim(integration_sudo, idempotency_key, operation, request_hash)
+        if stored:
+            if stored["request_hash"] != request_hash:
+                raise self._api_error(
+                    "idempotency_conflict",
+                    self.env._("This idempotency key was already used for another request."),
+                    409,
+                )
+            return dict(stored["response"], replayed=True)
+        card = self.env["loyalty_plus.card"]
+        try:
+            prepared = prepare(shop)
+            if isinstance(prepared, dict):
+                result = prepared
+            else:
+                card, run = prepared
+                result = run()
+        except LoyaltyPlusApiError:
+            raise
+        except UserError as error:
+            raise self._api_translate_refusal(operation, error, card, shop, params) from error
+        if result.get("ok") is False:
+            # a wrong staff PIN: the failed attempt must count even though the call is refused,
+            # so it is committed before the refusal; the key stays free for a retry
+            Idempotency._forget(row_id)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            raise self._api_error(result.get("code") or "operation_refused", result.get("message"))
+        Idempotency._store_response(row_id, result)
+        return result
+
+    @api.model
+    def _api_translate_refusal(self, operation, error, card, shop, params):
+        """An API error with a stable code for an engine refusal (its translated message kept).
+
+        The engine stays the authority and raises plain UserErrors; the code is found by
+        looking at why the card, program or staff PIN refused, in this same transaction.
+        """
+        message = error.args[0] if error.args else str(error)
+        if getattr(error, "http_status", 422) == 429:  # the engine's own per-user limits
+            return self._api_error("rate_limited", message, 429)
+        if isinstance(error, AccessError):
+            return self._api_error("access_denied", message, 403)
+        code = "validation_error" if isinstance(error, ValidationError) else "operation_refused"
+        if not card:
+            return self._api_error(code, message)
+        card_sudo = card.sudo()
+        card_sudo.invalidate_recordset()
+        program = card_sudo.program_id
+        now = fields.Datetime.now()
+        staff_id = params.get("staff_pin_id")
+        staff_sudo = self.env["loyalty_plus.staff_pin"].sudo()
+        if isinstance(staff_id, int) and not isinstance(staff_id, bool):
+            staff_sudo = staff_sudo.browse(staff_id).exists()
+        if not card_sudo.cross_location and card_sudo.shop_id != shop:
+            code = "wrong_shop"
+        elif not program.active:
+            code = "program_inactive"
+        elif staff_sudo and staff_sudo.locked_until and staff_sudo.locked_until > now:
+            code = "pin_locked"
+        elif not staff_sudo and program.require_staff_pin and operation == "stamp":
+            code = "staff_pin_required"
+        elif operation == "stamp":
+            if not program.has_stamps:
+                code = "not_supported"
+            elif (
+                program.stamp_cooldown_minutes
+                and card_sudo.last_stamp_date
+                and card_sudo.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes) > now
+            ):
+                code = "cooldown_active"
+            elif (
+                program.max_stamps_per_day
+                and card_sudo._count_stamps_since(card_sudo._start_of_merchant_day(now)) >= program.max_stamps_per_day
+            ):
+                code = "daily_limit"
+        elif operation == "earn":
+            amount = params.get("amount")
+            if not program.has_points:
+                code = "not_supported"
+            elif program.minimum_purchase and isinstance(amount, (int, float)) and amount < program.minimum_purchase:
+                code = "below_minimum_purchase"
+            elif (
+                self.env["loyalty_plus.transaction"]
+                .sudo()
+                .search_count([("program_id", "=", program.id), ("order_ref", "=", params.get("order_ref"))], limit=1)
+            ):
+                code = "order_already_used"
+        elif operation == "redeem":
+            if params.get("stamps"):
+                if not staff_sudo and program.require_staff_pin:
+                    code = "staff_pin_required"
+                elif card_sudo.stamp_count < program.stamps_target:
+                    code = "insufficient_stamps"
+            else:
+                reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(int(params["reward_id"])).exists()
+                if not reward_sudo or reward_sudo.program_id != program:
+                    code = "reward_not_found"
+                elif not reward_sudo._is_available(fields.Date.context_today(self)):
+                    code = "reward_unavailable"
+                elif card_sudo.points_balance < max(reward_sudo.points_cost, program.minimum_redemption_points):
+                    code = "insufficient_points"
+        elif operation == "void":
+            code = "void_refused"
+        return self._api_error(code, message)

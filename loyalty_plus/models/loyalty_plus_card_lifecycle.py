@@ -1,0 +1,469 @@
+import logging
+from datetime import datetime, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+EXPIRY_CHUNK = 5000  # cards expired per statement and commit
+MAIL_BATCH = 200  # emails queued per commit
+TIER_CHUNK = 5000  # cards reviewed per statement and commit
+WARNING_DAYS = 14  # the expiry warning goes out this many days before the points expire
+REENGAGEMENT_QUIET_DAYS = 90  # at most one re-engagement email a quarter
+BIRTHDAY_HOUR = 8  # birthday emails go out from this local hour on
+
+
+class LoyaltyPlusCard(models.Model):
+    """Lifecycle of the cards between visits: expiry, birthdays, re-engagement, tiers, emails."""
+
+    _inherit = "loyalty_plus.card"
+
+    expiry_warning_sent_for = fields.Datetime(
+        readonly=True, copy=False, help="Last activity date the latest expiry warning was computed from"
+    )
+    expired_notice_points = fields.Integer(
+        readonly=True, copy=False, default=0, help="Points expired whose email is still to be queued"
+    )
+    points_expiration_date = fields.Datetime(compute="_compute_points_expiration_date")
+    birthday_sent_year = fields.Integer(readonly=True, copy=False, help="Year of the last birthday email or bonus")
+    reengagement_sent_date = fields.Datetime(readonly=True, copy=False)
+    stamp_reward_notified = fields.Boolean(readonly=True, copy=False)
+    points_reward_notified = fields.Boolean(readonly=True, copy=False)
+    deactivation_reason = fields.Char(readonly=True, copy=False, tracking=True)
+    archived_with_program = fields.Boolean(readonly=True, copy=False)
+
+    _expired_notice_pending_idx = models.Index("(id) WHERE expired_notice_points > 0")
+    _points_due_idx = models.Index("(program_id, last_activity_date, id) WHERE points_balance > 0")
+
+    @api.depends("last_activity_date", "program_id.points_expiration_days")
+    def _compute_points_expiration_date(self):
+        for card in self:
+            days = card.program_id.points_expiration_days
+            card.points_expiration_date = (
+                card.last_activity_date + timedelta(days=days) if days and card.last_activity_date else False
+            )
+
+    # ------------------------------------------------------------------
+    # Emails
+    # ------------------------------------------------------------------
+
+    def _send_lifecycle_mail(self, template_xmlid, marketing=False):
+        """Queue the email ``template_xmlid`` to the cards' customers (in their language).
+
+        Marketing emails go only to customers who agreed to receive them. Returns the cards mailed.
+        """
+        template_sudo = self.env.ref(f"loyalty_plus.{template_xmlid}", raise_if_not_found=False)
+        if not template_sudo:
+            return self.browse()
+        template_sudo = template_sudo.sudo()
+        mailed = self.browse()
+        for card_sudo in self.sudo():
+            if not card_sudo.partner_id.email or (marketing and not card_sudo.marketing_consent):
+                continue
+            template_sudo.send_mail(card_sudo.id, force_send=False)
+            mailed |= card_sudo
+        return mailed.with_env(self.env)
+
+    def _on_balance_changed(self):
+        super()._on_balance_changed()
+        self._notify_reward_ready()
+
+    def _notify_reward_ready(self):
+        """Email once each time a card crosses into "a reward is ready" (full stamp card, or enough
+        points for a reward of the catalog); the flag drops when the card falls back below."""
+        for card in self:
+            card_sudo = card.sudo()
+            program = card_sudo.program_id
+            stamps_ready = program.has_stamps and card_sudo.stamp_count >= program.stamps_target
+            points_ready = False
+            if program.has_points and card_sudo.points_balance >= program.minimum_redemption_points:
+                cheapest = program._get_available_rewards()[:1]
+                points_ready = bool(cheapest) and card_sudo.points_balance >= cheapest.points_cost
+            newly_ready = (stamps_ready and not card_sudo.stamp_reward_notified) or (
+                points_ready and not card_sudo.points_reward_notified
+            )
+            if (stamps_ready, points_ready) != (card_sudo.stamp_reward_notified, card_sudo.points_reward_notified):
+                self.env.cr.execute(
+                    SQL(
+                        """UPDATE loyalty_plus_card SET stamp_reward_notified = %s, points_reward_notified = %s
+                            WHERE id = %s""",
+                        stamps_ready,
+                        points_ready,
+                        card.id,
+                    )
+                )
+                card.invalidate_recordset(["stamp_reward_notified", "points_reward_notified"])
+            if newly_ready and card_sudo.active:
+                card._send_lifecycle_mail("mail_template_reward_ready")
+
+    @api.model
+    def _enroll(self, partner, shop, program=None):
+        card, created = super()._enroll(partner, shop, program=program)
+        if created:
+            card._send_lifecycle_mail("mail_template_enrollment")
+            if card.sudo().total_points_earned and card.sudo().program_id.welcome_bonus_points:
+                card._send_lifecycle_mail("mail_template_welcome_bonus")
+        return card, created
+
+    # ------------------------------------------------------------------
+    # Points expiration (set-based)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_expiry_cutoffs(self, now):
+        """``{program id: last activity date before which points expire}`` of the programs that expire points."""
+        programs = self.env["loyalty_plus.program"].sudo().search([("points_expiration_days", ">", 0)])
+        return {program.id: now - timedelta(days=program.points_expiration_days) for program in programs}
+
+    @api.model
+    def _count_points_due(self, cutoffs):
+        total = 0
+        for program_id, cutoff in cutoffs.items():
+            self.env.cr.execute(
+                SQL(
+                    """SELECT count(*) FROM loyalty_plus_card
+                        WHERE program_id = %s AND points_balance > 0 AND last_activity_date < %s AND active""",
+                    program_id,
+                    cutoff,
+                )
+            )
+            total += self.env.cr.fetchone()[0]
+        return total
+
+    @api.model
+    def _expire_points_chunk(self, program_id, cutoff, now, limit=EXPIRY_CHUNK):
+        """Expire the points of up to ``limit`` due cards of a program in one statement: lock them
+        (skipping those a till holds: a later run takes them), write one ``points_expired`` ledger row
+        each, empty the balances. Expired cards leave the partial index the selection reads, so every
+        chunk reads only due cards. Returns the number of cards expired."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH due AS (
+                    SELECT id FROM loyalty_plus_card
+                     WHERE program_id = %(program)s AND points_balance > 0 AND last_activity_date < %(cutoff)s
+                       AND active
+                     ORDER BY last_activity_date, id
+                     LIMIT %(limit)s
+                       FOR UPDATE SKIP LOCKED
+                ), ledger AS (
+                    INSERT INTO loyalty_plus_transaction (
+                        card_id, program_id, company_id, shop_id, transaction_type, stamps_delta, points_delta,
+                        stamps_after, points_after, amount, currency_id, user_id,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT card.id, card.program_id, card.company_id, card.company_id, 'points_expired', 0,
+                           -card.points_balance, card.stamp_count, 0, 0, company.currency_id, %(uid)s,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM loyalty_plus_card card
+                      JOIN due ON due.id = card.id
+                      JOIN res_company company ON company.id = card.company_id
+                )
+                UPDATE loyalty_plus_card card
+                   SET total_points_expired = card.total_points_expired + card.points_balance,
+                       expired_notice_points = card.points_balance,
+                       points_balance = 0,
+                       points_reward_notified = FALSE,
+                       write_date = %(now)s,
+                       write_uid = %(uid)s
+                  FROM due
+                 WHERE card.id = due.id
+                """,
+                program=program_id,
+                cutoff=cutoff,
+                limit=limit,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        return self.env.cr.rowcount
+
+    @api.model
+    def _cron_expire_points(self, chunk_size=EXPIRY_CHUNK):
+        """Daily: cards inactive longer than their program's expiry lose their points.
+
+        One commit per chunk; a run that is killed or runs out of time leaves whole chunks done and the
+        next run takes the rest (expired cards have no balance left, so nothing expires twice)."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        cutoffs = self._get_expiry_cutoffs(now)
+        remaining = self._count_points_due(cutoffs)
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=remaining)
+        total = 0
+        for program_id, cutoff in cutoffs.items():
+            while remaining:
+                count = self._expire_points_chunk(program_id, cutoff, now, limit=chunk_size)
+                if not count:
+                    break
+                total += count
+                remaining = max(remaining - count, 0)
+                self.invalidate_model()
+                self.env["loyalty_plus.transaction"].invalidate_model()
+                if not cron._commit_progress(processed=count, remaining=remaining):
+                    remaining = 0  # out of time: the scheduler runs the job again for the rest
+                    break
+        _logger.info("Loyalty+: expired the points of %s cards", total)
+        if total:
+            notices = self.env.ref("loyalty_plus.ir_cron_points_expired_notices", raise_if_not_found=False)
+            if notices:
+                notices._trigger()
+        return total
+
+    @api.model
+    def _cron_send_points_expired_notices(self, batch_size=MAIL_BATCH):
+        """Queue the "points expired" emails the expiration left to send, a batch per commit."""
+        cron = self.env["ir.cron"]
+        Card = self.sudo().with_context(active_test=False)
+        domain = [("expired_notice_points", ">", 0)]
+        while True:
+            cards = Card.search(domain, limit=batch_size, order="id")
+            if not cards:
+                break
+            cards._send_lifecycle_mail("mail_template_points_expired")
+            self.env.cr.execute(
+                SQL("UPDATE loyalty_plus_card SET expired_notice_points = 0 WHERE id IN %s", tuple(cards.ids))
+            )
+            cards.invalidate_recordset(["expired_notice_points"])
+            remaining = Card.search_count(domain)
+            if not cron._commit_progress(processed=len(cards), remaining=remaining) or not remaining:
+                break
+
+    @api.model
+    def _cron_warn_points_expiring(self, batch_size=MAIL_BATCH):
+        """Daily: warn the members whose points expire within 14 days, once per expiry cycle (the warning
+        remembers the activity date it was computed from; new activity starts a new cycle)."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        condition = SQL(
+            """card.active AND program.active AND program.points_expiration_days > 0 AND card.points_balance > 0
+               AND card.last_activity_date >= %(now)s::timestamp - make_interval(days => program.points_expiration_days)
+               AND card.last_activity_date < %(now)s::timestamp + make_interval(
+                       days => LEAST(%(lead)s, program.points_expiration_days / 2) - program.points_expiration_days)
+               AND card.expiry_warning_sent_for IS DISTINCT FROM card.last_activity_date""",
+            now=now,
+            lead=WARNING_DAYS,
+        )
+        cron = self.env["ir.cron"]
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT card.id FROM loyalty_plus_card card
+                         JOIN loyalty_plus_program program ON program.id = card.program_id
+                        WHERE %s ORDER BY card.id LIMIT %s""",
+                    condition,
+                    batch_size,
+                )
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                break
+            cards = self.sudo().browse(ids)
+            cards._send_lifecycle_mail("mail_template_points_expiring")
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE loyalty_plus_card SET expiry_warning_sent_for = last_activity_date WHERE id IN %s",
+                    tuple(ids),
+                )
+            )
+            cards.invalidate_recordset(["expiry_warning_sent_for"])
+            if not cron._commit_progress(processed=len(ids)):
+                break
+
+    # ------------------------------------------------------------------
+    # Birthdays, re-engagement, tiers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_birthday(self, batch_size=MAIL_BATCH):
+        """Hourly, so that each member is celebrated on their own day in their own time zone (from 8:00):
+        a birthday email (with marketing consent) and the program's birthday bonus, once a year."""
+        self.env.flush_all()
+        now_utc = pytz.utc.localize(fields.Datetime.now())
+        # the local date is at most one day away from the UTC date; a 29 February birthday is
+        # celebrated on 28 February in other years
+        month_days = set()
+        for delta in (-1, 0, 1):
+            day = (now_utc + timedelta(days=delta)).date()
+            month_days.add(day.strftime("%m-%d"))
+            if day.month == 2 and day.day == 28:
+                month_days.add("02-29")
+        self.env.cr.execute(
+            SQL(
+                """SELECT card.id FROM loyalty_plus_card card
+                     JOIN loyalty_plus_program program ON program.id = card.program_id
+                     JOIN res_partner partner ON partner.id = card.partner_id
+                    WHERE card.active AND program.active AND partner.birthday IS NOT NULL
+                      AND to_char(partner.birthday, 'MM-DD') IN %s
+                      AND (card.birthday_sent_year IS NULL OR card.birthday_sent_year < %s)
+                    ORDER BY card.id""",
+                tuple(month_days),
+                now_utc.year + 1,
+            )
+        )
+        candidate_ids = [row[0] for row in self.env.cr.fetchall()]
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(candidate_ids))
+        for start in range(0, len(candidate_ids), batch_size):
+            batch = self.sudo().browse(candidate_ids[start : start + batch_size])
+            for card in batch:
+                year = card._get_birthday_year_today(now_utc)
+                if year and card.birthday_sent_year != year:
+                    card._celebrate_birthday(year)
+            if not cron._commit_progress(processed=len(batch)):
+                break
+
+    def _get_birthday_year_today(self, now_utc):
+        """The local year if today (in the customer's time zone, from 8:00) is the birthday, else False."""
+        self.ensure_one()
+        tz_name = self.partner_id.tz or self.company_id.partner_id.tz or "UTC"
+        try:
+            tz = pytz.timezone(tz_name)
+        except pytz.UnknownTimeZoneError:
+            tz = pytz.utc
+        local = now_utc.astimezone(tz)
+        birthday = self.partner_id.birthday
+        month, day = birthday.month, birthday.day
+        if (month, day) == (2, 29):
+            try:
+                datetime(local.year, 2, 29)
+            except ValueError:
+                day = 28
+        if (local.month, local.day) == (month, day) and local.hour >= BIRTHDAY_HOUR:
+            return local.year
+        return False
+
+    def _celebrate_birthday(self, year):
+        self.ensure_one()
+        self._lock()
+        if self.birthday_sent_year == year:  # another run took it meanwhile
+            return
+        program = self.program_id
+        if program.birthday_bonus_points and program.has_points:
+            self._apply_ledger(
+                "bonus",
+                points=program.birthday_bonus_points,
+                shop=self.shop_id,
+                note=self.env._("Birthday bonus"),
+                lock=False,
+            )
+        self.env.cr.execute(SQL("UPDATE loyalty_plus_card SET birthday_sent_year = %s WHERE id = %s", year, self.id))
+        self.invalidate_recordset(["birthday_sent_year"])
+        self._send_lifecycle_mail("mail_template_birthday", marketing=True)
+
+    @api.model
+    def _cron_reengage(self, batch_size=MAIL_BATCH):
+        """Weekly: a re-engagement email to consenting members inactive longer than their program's delay,
+        at most once a quarter each."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        condition = SQL(
+            """card.active AND program.active AND card.marketing_consent AND program.reengagement_days > 0
+               AND partner.email IS NOT NULL AND partner.email != ''
+               AND COALESCE(card.last_activity_date, card.create_date)
+                   < %(now)s::timestamp - make_interval(days => program.reengagement_days)
+               AND (card.reengagement_sent_date IS NULL
+                    OR card.reengagement_sent_date < %(now)s::timestamp - make_interval(days => %(quiet)s))""",
+            now=now,
+            quiet=REENGAGEMENT_QUIET_DAYS,
+        )
+        cron = self.env["ir.cron"]
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT card.id FROM loyalty_plus_card card
+                         JOIN loyalty_plus_program program ON program.id = card.program_id
+                         JOIN res_partner partner ON partner.id = card.partner_id
+                        WHERE %s ORDER BY card.id LIMIT %s""",
+                    condition,
+                    batch_size,
+                )
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                break
+            cards = self.sudo().browse(ids)
+            cards._send_lifecycle_mail("mail_template_reengagement", marketing=True)
+            self.env.cr.execute(
+                SQL("UPDATE loyalty_plus_card SET reengagement_sent_date = %s WHERE id IN %s", now, tuple(ids))
+            )
+            cards.invalidate_recordset(["reengagement_sent_date"])
+            if not cron._commit_progress(processed=len(ids)):
+                break
+
+    @api.model
+    def _cron_review_tiers(self, chunk_size=TIER_CHUNK):
+        """Daily: put every card of a program with tiers in the tier its points earned over the rolling
+        12 months reach, up or down (set-based, a chunk per commit); optionally email the moves."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        programs = self.env["loyalty_plus.program"].sudo().search([("tier_ids", "!=", False)])
+        Transaction = self.env["loyalty_plus.transaction"]
+        cron = self.env["ir.cron"]
+        for program in programs:
+            after_id = 0
+            while True:
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        WITH chunk AS (
+                            SELECT id, tier_id FROM loyalty_plus_card
+                             WHERE program_id = %(program)s AND id > %(after)s
+                             ORDER BY id LIMIT %(limit)s
+                        ), earned AS (
+                            SELECT tx.card_id, sum(tx.points_delta) AS points
+                              FROM loyalty_plus_transaction tx JOIN chunk ON chunk.id = tx.card_id
+                             WHERE tx.points_delta > 0 AND tx.transaction_type IN %(types)s
+                               AND tx.create_date >= %(since)s
+                             GROUP BY tx.card_id
+                        ), target AS (
+                            SELECT chunk.id, (
+                                SELECT tier.id FROM loyalty_plus_tier tier
+                                 WHERE tier.program_id = %(program)s
+                                   AND tier.threshold_points <= COALESCE(earned.points, 0)
+                                 ORDER BY tier.threshold_points DESC, tier.id DESC LIMIT 1
+                            ) AS tier_id
+                              FROM chunk LEFT JOIN earned ON earned.card_id = chunk.id
+                        ), moved AS (
+                            UPDATE loyalty_plus_card card SET tier_id = target.tier_id
+                              FROM target
+                             WHERE card.id = target.id AND card.tier_id IS DISTINCT FROM target.tier_id
+                         RETURNING card.id
+                        )
+                        SELECT (SELECT max(id) FROM chunk), (SELECT count(*) FROM chunk),
+                               ARRAY(SELECT id FROM moved)
+                        """,
+                        program=program.id,
+                        after=after_id,
+                        limit=chunk_size,
+                        types=tuple(Transaction._get_earning_types()),
+                        since=now - timedelta(days=365),
+                    )
+                )
+                last_id, count, moved_ids = self.env.cr.fetchone()
+                if not count:
+                    break
+                after_id = last_id
+                self.invalidate_model(["tier_id"])
+                if moved_ids and program.tier_change_email:
+                    moved = self.sudo().browse(moved_ids).filtered("tier_id")
+                    moved._send_lifecycle_mail("mail_template_tier_changed")
+                if not cron._commit_progress(processed=count):
+                    return
+
+    # ------------------------------------------------------------------
+    # Admin actions
+    # ------------------------------------------------------------------
+
+    def action_export_member_data(self):
+        """Download the data of the card's member as JSON."""
+        self.ensure_one()
+        return self.partner_id.action_loyalty_plus_export()
+
+    def action_anonymize_member(self):
+        """GDPR erasure of the card's member (and of their other cards)."""
+        self.ensure_one()
+        self.partner_id.action_loyalty_plus_anonymize()
+        return True

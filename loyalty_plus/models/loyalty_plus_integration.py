@@ -1,0 +1,203 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.fields import Command
+
+from odoo.addons.base.models.res_users import check_identity
+
+# The operations an integration may be allowed, as (field, operation) pairs.
+OPERATION_FIELDS = {
+    "lookup": "allow_lookup",
+    "enroll": "allow_enroll",
+    "earn": "allow_earn",
+    "stamp": "allow_stamp",
+    "redeem": "allow_redeem",
+    "void": "allow_void",
+    "history": "allow_history",
+}
+
+
+class LoyaltyPlusIntegration(models.Model):
+    """A system outside Odoo (a web shop, a kiosk, another vendor's till) that calls the
+    Loyalty+ API for a merchant.
+
+    It owns a dedicated internal user without password: Odoo's own API keys of that user are the
+    integration's credentials, its companies are the shops it may act for, and the record rules
+    of the merchant's data apply to it like to any cashier.
+    """
+
+    _name = "loyalty_plus.integration"
+    _description = "Loyalty+ API integration"
+    _order = "name"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        string="Merchant",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company.root_id,
+        domain=[("parent_id", "=", False)],
+    )
+    shop_ids = fields.Many2many(
+        "res.company",
+        "loyalty_plus_integration_shop_rel",
+        "integration_id",
+        "company_id",
+        string="Shops",
+        required=True,
+        help="The shops this integration may act for: the merchant company and/or its branches.",
+    )
+    user_id = fields.Many2one("res.users", string="API user", readonly=True, copy=False, ondelete="restrict")
+    api_key_ids = fields.One2many(related="user_id.api_key_ids", string="API keys")
+    allow_lookup = fields.Boolean(string="Look up cards", default=True)
+    allow_enroll = fields.Boolean(string="Enroll customers")
+    allow_earn = fields.Boolean(string="Earn points", default=True)
+    allow_stamp = fields.Boolean(string="Stamp cards")
+    allow_redeem = fields.Boolean(string="Redeem rewards")
+    allow_void = fields.Boolean(string="Void operations")
+    allow_history = fields.Boolean(string="Read card history", default=True)
+    rate_limit_per_minute = fields.Integer(
+        string="Calls per minute",
+        default=600,
+        required=True,
+        help="Calls beyond this number within a minute are answered with HTTP 429 and Retry-After "
+        "(counted in each server worker).",
+    )
+    key_duration_days = fields.Selection(
+        [("30", "1 Month"), ("90", "3 Months"), ("180", "6 Months"), ("365", "1 Year")],
+        string="API key lifetime",
+        default="90",
+        required=True,
+    )
+
+    _rate_limit_positive = models.Constraint(
+        "CHECK (rate_limit_per_minute > 0)", "The rate limit must be at least one call per minute."
+    )
+
+    @api.constrains("shop_ids", "company_id")
+    def _check_shop_ids(self):
+        for integration in self:
+            if not integration.shop_ids:
+                raise ValidationError(self.env._("An integration acts for at least one shop."))
+            merchant = integration.company_id
+            foreign = integration.shop_ids.filtered(lambda shop, merchant=merchant: shop.root_id != merchant)
+            if foreign:
+                raise ValidationError(
+                    self.env._(
+                        "%(shops)s are not shops of %(merchant)s.",
+                        shops=", ".join(foreign.mapped("name")),
+                        merchant=integration.company_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        integrations = super().create(vals_list)
+        for integration in integrations:
+            # the manager chose shops among their own companies; the user is then made by the system
+            integration.shop_ids.check_access("read")
+            if not self.env.su and integration.shop_ids - self.env.user.company_ids:
+                raise ValidationError(self.env._("You can only give an integration shops you work for."))
+            integration.user_id = self.env["res.users"].sudo().create(integration._prepare_user_vals())
+        return integrations
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "shop_ids" in vals:
+            if not self.env.su and self.shop_ids - self.env.user.company_ids:
+                raise ValidationError(self.env._("You can only give an integration shops you work for."))
+            for integration in self:
+                users_sudo = integration.user_id.sudo()
+                users_sudo.write(
+                    {
+                        "company_ids": [Command.set(integration.shop_ids.ids)],
+                        "company_id": integration.shop_ids[:1].id,
+                    }
+                )
+        if "name" in vals:
+            for integration in self:
+                integration.user_id.sudo().name = integration._get_user_name()
+        if "active" in vals:
+            users_sudo = self.user_id.sudo()
+            if vals["active"]:
+                users_sudo.action_unarchive()
+            else:
+                # an archived user's keys are refused at once; the keys go as well so that
+                # restoring the integration never brings an old key back to life
+                users_sudo.api_key_ids._remove()
+                users_sudo.action_archive()
+        return res
+
+    def _get_user_name(self):
+        return self.env._("API: %(name)s", name=self.name)
+
+    def _prepare_user_vals(self):
+        self.ensure_one()
+        groups = (
+            self.env.ref("base.group_user")
+            | self.env.ref("loyalty_plus.group_loyalty_plus_cashier")
+            | self.env.ref("api_doc.group_allow_doc")
+        )
+        return {
+            "name": self._get_user_name(),
+            "login": f"loyalty_plus_integration_{self.id}",
+            "company_id": self.shop_ids[:1].id,
+            "company_ids": [Command.set(self.shop_ids.ids)],
+            "group_ids": [Command.set(groups.ids)],
+            # no password is set: the user never logs in, it only calls with its API keys
+        }
+
+    def _check_operation_allowed(self, operation):
+        """Whether this integration may run ``operation`` (a key of OPERATION_FIELDS)."""
+        self.ensure_one()
+        return bool(self[OPERATION_FIELDS[operation]])
+
+    # ------------------------------------------------------------------
+    # Keys: Odoo's own res.users.apikeys, generated for the integration's user
+    # ------------------------------------------------------------------
+
+    def _generate_api_key(self, name=None, duration_days=None):
+        """Generate an API key of the integration user, expiring after ``duration_days``.
+
+        The key is made by ``res.users.apikeys._generate`` as that user (Odoo stores only its
+        hash); it is returned once and never again.
+        """
+        self.ensure_one()
+        self.check_access("write")
+        if not self.active:
+            raise ValidationError(self.env._("Restore the integration before giving it a key."))
+        days = int(duration_days or self.key_duration_days)
+        description_sudo = (
+            self.env["res.users.apikeys.description"]
+            .with_user(self.user_id)
+            .sudo()
+            .create({"name": name or self.name, "duration": str(days)})
+        )
+        key = description_sudo.env["res.users.apikeys"]._generate(
+            None, description_sudo.name, description_sudo.expiration_date
+        )
+        description_sudo.unlink()
+        self.user_id.invalidate_recordset(["api_key_ids"])  # the key was inserted in SQL
+        return key
+
+    @check_identity
+    def action_generate_api_key(self):
+        """Backend button: a new key, shown once in Odoo's own "API Key Ready" dialog."""
+        self.ensure_one()
+        key = self._generate_api_key()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.users.apikeys.show",
+            "name": self.env._("API Key Ready"),
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_key": key},
+        }
+
+    def action_revoke_api_keys(self):
+        """Remove every key of the integration: the next call with any of them is refused."""
+        self.check_access("write")
+        self.user_id.sudo().api_key_ids._remove()
+        return True

@@ -1,0 +1,103 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.tools import SQL
+
+# Calls per minute and per user of each mutating entry point (seed 003, "rate-limit store mutating endpoints").
+# A shop's tills usually share one public IP: the per-IP cap is a multiple of the per-user one.
+RATE_LIMITS = {
+    "stamp": 60,
+    "redeem": 30,
+    "void": 20,
+    "earn": 60,
+    "adjust": 20,
+    "unlock": 10,
+    "enroll": 20,
+}
+IP_FACTOR = 5
+WINDOW_SECONDS = 60
+
+
+class RateLimitExceeded(UserError):
+    """Too many calls: HTTP callers get a 429 (``http_status``), RPC callers a clear message."""
+
+    http_status = 429
+
+
+class LoyaltyPlusRateLimit(models.Model):
+    _name = "loyalty_plus.rate_limit"
+    _description = "Loyalty+ rate-limit counter"
+    _log_access = False
+
+    key = fields.Char(required=True, readonly=True)
+    window_start = fields.Datetime(required=True, readonly=True)
+    hits = fields.Integer(required=True, default=0, readonly=True)
+
+    _key_window_unique = models.UniqueIndex("(key, window_start)")
+
+    @api.model
+    def _get_limit(self, action):
+        """Calls per minute and per user allowed for ``action`` (system parameter
+        ``loyalty_plus.rate_limit.<action>`` overrides the default; 0 disables the limit)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(f"loyalty_plus.rate_limit.{action}")
+        try:
+            return int(value) if value not in (None, False, "") else RATE_LIMITS[action]
+        except ValueError:
+            return RATE_LIMITS[action]
+
+    @api.model
+    def _check(self, action):
+        """Count one call of ``action`` for the calling user and IP; refuse it over the caps.
+
+        Only network callers are limited (server-side code such as crons has no request). The counters
+        are written and committed on a cursor of their own, so refused and failed calls count too and
+        the rows are locked only for an instant.
+        """
+        if not request:
+            return
+        limit = self._get_limit(action)
+        if limit <= 0:
+            return
+        keys = []
+        user = self.env.user
+        if not self.env.su and not user._is_public():
+            keys.append((f"{action}:user:{user.id}", limit))
+        ip = request.httprequest.remote_addr
+        if ip:
+            keys.append((f"{action}:ip:{ip}", limit * IP_FACTOR))
+        if not keys:
+            return
+        now = fields.Datetime.now()
+        window = now.replace(second=0, microsecond=0)
+        refused = False
+        with self.env.registry.cursor() as cr:
+            # a counter is not worth waiting for the disk: losing the last instant of it in a crash is fine
+            cr.execute("SET LOCAL synchronous_commit = off")
+            for key, cap in keys:
+                cr.execute(
+                    SQL(
+                        """INSERT INTO loyalty_plus_rate_limit (key, window_start, hits) VALUES (%s, %s, 1)
+                           ON CONFLICT (key, window_start) DO UPDATE SET hits = loyalty_plus_rate_limit.hits + 1
+                           RETURNING hits""",
+                        key,
+                        window,
+                    )
+                )
+                if cr.fetchone()[0] > cap:
+                    refused = True
+        if refused:
+            seconds = max(1, WINDOW_SECONDS - now.second)
+            raise RateLimitExceeded(
+                self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds)
+            )
+
+    @api.autovacuum
+    def _gc_windows(self):
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM loyalty_plus_rate_limit WHERE window_start < %s",
+                fields.Datetime.now() - timedelta(hours=1),
+            )
+        )

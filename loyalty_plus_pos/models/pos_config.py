@@ -1,0 +1,68 @@
+from odoo import api, models
+
+
+class PosConfig(models.Model):
+    _inherit = "pos.config"
+
+    @api.model
+    def _load_pos_data_read(self, records, config):
+        read_records = super()._load_pos_data_read(records, config)
+        if read_records:
+            read_records[0]["_lp_discount_product_id"] = self._get_loyalty_plus_discount_product().id
+        return read_records
+
+    @api.model
+    def _get_loyalty_plus_discount_product(self):
+        """The product of the discount lines that point rewards add to an order."""
+        return (
+            self.env.ref("loyalty_plus_pos.product_loyalty_plus_reward", raise_if_not_found=False)
+            or self.env["product.product"]
+        )
+
+    @api.model
+    def _loyalty_plus_create_demo_configs(self):
+        """Demo: one till per shop of the demo bakery. A branch shares its parent's accounting
+        (Odoo 17+), so the merchant gets a chart of accounts and the branches its company data."""
+        Template = self.env["account.chart.template"]
+        shops = [
+            ("loyalty_plus.demo_company_bakery", "pos_config_demo_bakery_luxembourg"),
+            ("loyalty_plus.demo_company_bakery_esch", "pos_config_demo_bakery_esch"),
+            ("loyalty_plus.demo_company_bakery_differdange", "pos_config_demo_bakery_differdange"),
+        ]
+        for shop_xmlid, config_xmlid in shops:
+            shop = self.env.ref(shop_xmlid, raise_if_not_found=False)
+            if not shop or self.env.ref(f"loyalty_plus_pos.{config_xmlid}", raise_if_not_found=False):
+                continue
+            root = shop.root_id
+            if not root.chart_template:
+                Template._load("generic_coa", root, install_demo=False)
+            if shop != root and not shop.chart_template:
+                Template._load(root.chart_template, shop, install_demo=False)
+            PosConfig = self.with_company(shop).sudo()
+            cash_journal_vals = {"name": self.env._("Cash %(shop)s", shop=shop.name), "show_on_dashboard": False}
+            if shop == root:
+                journal, payment_methods = PosConfig._create_journal_and_payment_methods(
+                    cash_journal_vals=cash_journal_vals
+                )
+            else:
+                # a till takes payment methods of its own company; the branch's card payments
+                # land in the merchant's bank journal it shares
+                journal = PosConfig.env["account.journal"]._ensure_company_account_journal()
+                bank_journal = PosConfig.env["account.journal"].search(
+                    [("type", "=", "bank"), ("company_id", "in", shop.parent_ids.ids)], limit=1
+                )
+                card = PosConfig.env["pos.payment.method"].create(
+                    {"name": self.env._("Card"), "journal_id": bank_journal.id, "company_id": shop.id}
+                )
+                payment_methods = (PosConfig._create_cash_payment_method(cash_journal_vals) | card).ids
+            config = PosConfig.create(
+                {
+                    "name": shop.name,
+                    "company_id": shop.id,
+                    "journal_id": journal.id,
+                    "payment_method_ids": payment_methods,
+                }
+            )
+            self.env["ir.model.data"]._update_xmlids(
+                [{"xml_id": f"loyalty_plus_pos.{config_xmlid}", "record": config, "noupdate": True}]
+            )

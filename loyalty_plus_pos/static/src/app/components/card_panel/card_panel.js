@@ -1,0 +1,53 @@
+import { Component } from "@odoo/owl";
+import { usePos } from "@point_of_sale/app/hooks/pos_hook";
+import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { _t } from "@web/core/l10n/translation";
+import { PinPadDialog } from "@loyalty_plus_pos/app/components/pin_pad_dialog/pin_pad_dialog";
+
+/** The member's card on the order: name, tier, stamp card, points, rewards available now. */
+export class CardPanel extends Component {
+    static template = "loyalty_plus_pos.CardPanel";
+    static props = { card: Object };
+
+    setup() {
+        this.pos = usePos();
+    }
+    get stampSlots() {
+        const card = this.props.card;
+        const target = Math.max(card.stamps_target || 0, 0);
+        return Array.from({ length: target }, (_, i) => ({ index: i, filled: i < card.stamps }));
+    }
+    get hasStamps() {
+        return ["stamps", "hybrid"].includes(this.props.card.program_type);
+    }
+    get hasPoints() {
+        return ["points", "hybrid"].includes(this.props.card.program_type);
+    }
+    get redeemableRewards() {
+        return this.props.card.rewards.filter((r) => r.redeemable && r.kind !== "voucher");
+    }
+    get rewardWaiting() {
+        return this.props.card.stamp_reward_ready || this.redeemableRewards.length > 0;
+    }
+    isOnOrder(rewardId) {
+        return this.pos.getOrder().lines.some((l) => l.lp_reward_id?.id === rewardId);
+    }
+    onClickStamp() {
+        this.pos.dialog.add(PinPadDialog, { card: this.props.card, mode: "stamp" });
+    }
+    onClickRedeemStamps() {
+        this.pos.dialog.add(PinPadDialog, { card: this.props.card, mode: "redeem_stamps" });
+    }
+    onClickReward(rewardData) {
+        const reward = this.pos.models["loyalty_plus.reward"].get(rewardData.id);
+        const result = reward
+            ? this.pos.lpAddRewardLine(reward)
+            : _t("This reward is not available in this point of sale.");
+        if (result !== true) {
+            this.pos.dialog.add(AlertDialog, { title: _t("Reward not added"), body: result });
+        }
+    }
+    onClickRemove() {
+        this.pos.lpRemoveCard();
+    }
+}

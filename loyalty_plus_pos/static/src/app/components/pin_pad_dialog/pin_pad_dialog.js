@@ -1,0 +1,119 @@
+import { Component, onMounted, useRef, useState } from "@odoo/owl";
+import { usePos } from "@point_of_sale/app/hooks/pos_hook";
+import { Dialog } from "@web/core/dialog/dialog";
+import { _t } from "@web/core/l10n/translation";
+import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
+
+/**
+ * Staff member + PIN, then the server stamps (or redeems a full stamp card). Focus stays inside
+ * the dialog and Escape closes it (web Dialog); the PIN field opens the numeric keyboard.
+ */
+export class PinPadDialog extends Component {
+    static template = "loyalty_plus_pos.PinPadDialog";
+    static components = { Dialog };
+    static props = { card: Object, mode: { type: String, optional: true }, close: Function };
+    static defaultProps = { mode: "stamp" };
+
+    setup() {
+        this.pos = usePos();
+        this.pinRef = useRef("pin");
+        const staff = this.pos.lpStaff;
+        this.state = useState({
+            staffId: staff.length === 1 ? staff[0].id : false,
+            pin: "",
+            message: "",
+            busy: false,
+            done: false,
+            offerReward: false,
+            code: "",
+            card: this.props.card,
+        });
+        this.keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"];
+        onMounted(() => this.focusPin());
+    }
+    get title() {
+        return this.props.mode === "stamp" ? _t("Stamp the card") : _t("Redeem the stamp card");
+    }
+    get staff() {
+        return this.pos.lpStaff;
+    }
+    keyLabel(key) {
+        return { clear: _t("Clear"), back: _t("Delete last digit") }[key] || key;
+    }
+    focusPin() {
+        this.pinRef.el?.focus();
+    }
+    selectStaff(staffId) {
+        this.state.staffId = staffId;
+        this.state.message = "";
+        this.focusPin();
+    }
+    pressKey(key) {
+        if (key === "clear") {
+            this.state.pin = "";
+        } else if (key === "back") {
+            this.state.pin = this.state.pin.slice(0, -1);
+        } else if (this.state.pin.length < 8) {
+            this.state.pin += key;
+        }
+        this.focusPin();
+    }
+    onPinInput(ev) {
+        this.state.pin = ev.target.value.replace(/\D/g, "").slice(0, 8);
+        ev.target.value = this.state.pin;
+    }
+    onPinKeydown(ev) {
+        if (ev.key === "Enter") {
+            ev.preventDefault();
+            this.confirm();
+        }
+    }
+    async confirm() {
+        if (this.state.busy) {
+            return;
+        }
+        if (!this.state.staffId) {
+            this.state.message = _t("Choose who is stamping.");
+            return;
+        }
+        if (this.state.pin.length < 4) {
+            this.state.message = _t("Type the PIN: 4 to 8 digits.");
+            return;
+        }
+        if (this.props.mode === "stamp") {
+            await this.run(() => this.pos.lpStamp(this.props.card, this.state.staffId, this.state.pin));
+        } else {
+            await this.redeem();
+        }
+    }
+    async redeem() {
+        await this.run(() =>
+            this.pos.lpRedeemStamps(this.state.card, this.state.staffId, this.state.pin)
+        );
+    }
+    async run(operation) {
+        this.state.busy = true;
+        this.state.message = "";
+        let result;
+        try {
+            result = await operation();
+        } catch (error) {
+            this.state.message = lpErrorMessage(error);
+            this.state.pin = "";
+            return;
+        } finally {
+            this.state.busy = false;
+        }
+        if (!result.ok) {
+            this.state.message = result.message;
+            this.state.pin = "";
+            this.focusPin();
+            return;
+        }
+        this.state.card = result.card;
+        this.pos.lpUpdateCard(result.card);
+        this.state.done = true;
+        this.state.code = result.code || "";
+        this.state.offerReward = Boolean(!result.code && result.reward_ready);
+    }
+}

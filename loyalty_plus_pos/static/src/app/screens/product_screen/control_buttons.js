@@ -1,0 +1,9 @@
+import { ControlButtons } from "@point_of_sale/app/screens/product_screen/control_buttons/control_buttons";
+import { patch } from "@web/core/utils/patch";
+import { MemberDialog } from "@loyalty_plus_pos/app/components/member_dialog/member_dialog";
+
+patch(ControlButtons.prototype, {
+    onClickLoyaltyPlus() {
+        this.dialog.add(MemberDialog, {});
+    },
+});

@@ -1,0 +1,146 @@
+import { PosStore } from "@point_of_sale/app/services/pos_store";
+import { RPCError } from "@web/core/network/rpc";
+import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+
+/** The message of a refusal the server raised (UserError, AccessError...). */
+export function lpErrorMessage(error) {
+    if (error instanceof RPCError) {
+        return error.data?.message || error.message;
+    }
+    throw error;
+}
+
+patch(PosStore.prototype, {
+    get lpProgram() {
+        return this.models["loyalty_plus.program"]?.getFirst();
+    },
+    get lpStaff() {
+        return this.models["loyalty_plus.staff_pin"]?.getAll() || [];
+    },
+    get lpShopId() {
+        return this.config.company_id.id;
+    },
+    lpCardOf(order = this.getOrder()) {
+        return order?.uiState.lpCard || false;
+    },
+    /** Cards matching a scan, number, email, phone or name (server search). */
+    async lpSearch(query) {
+        return await this.data.call("loyalty_plus.card", "pos_search", [query, this.config.id]);
+    },
+    /** Put the card on the order and select its customer. */
+    async lpSetCard(summary, order = this.getOrder()) {
+        if (!order) {
+            return;
+        }
+        const [card] = this.models.connectNewData({
+            "loyalty_plus.card": [{ id: summary.id, card_number: summary.card_number }],
+        })["loyalty_plus.card"];
+        order.lp_card_id = card;
+        order.uiState.lpCard = summary;
+        if (summary.partner_id && order.getPartner()?.id !== summary.partner_id) {
+            let partner = this.models["res.partner"].get(summary.partner_id);
+            if (!partner) {
+                [partner] = await this.data.read("res.partner", [summary.partner_id]);
+            }
+            if (partner && !order.getHasRefundLines()) {
+                order.setPartner(partner);
+            }
+        }
+    },
+    lpUpdateCard(summary, order = this.getOrder()) {
+        if (order?.uiState.lpCard?.id === summary.id) {
+            order.uiState.lpCard = summary;
+        }
+    },
+    lpRemoveCard(order = this.getOrder()) {
+        for (const line of order.lines.filter((l) => l.lp_reward_id)) {
+            order.removeOrderline(line);
+        }
+        order.lp_card_id = false;
+        order.uiState.lpCard = false;
+    },
+    setPartnerToCurrentOrder(partner) {
+        super.setPartnerToCurrentOrder(partner);
+        const order = this.getOrder();
+        if (!order || !this.lpProgram) {
+            return;
+        }
+        if (!partner) {
+            if (order.uiState.lpCard) {
+                this.lpRemoveCard(order);
+            }
+            return;
+        }
+        if (order.uiState.lpCard?.partner_id === partner.id) {
+            return;
+        }
+        // selecting a member shows the card; a lookup failure never blocks the sale
+        this.data
+            .call("loyalty_plus.card", "pos_card_for_partner", [partner.id, this.config.id])
+            .then((summary) => {
+                if (summary && order.getPartner()?.id === partner.id) {
+                    this.lpSetCard(summary, order);
+                } else if (!summary && order.uiState.lpCard) {
+                    this.lpRemoveCard(order);
+                }
+            })
+            .catch(() => {});
+    },
+    /** Add the reward line of a points reward to the order. */
+    lpAddRewardLine(reward, order = this.getOrder()) {
+        const summary = order.uiState.lpCard;
+        const card = order.lp_card_id;
+        let product = this.models["product.product"].get(this.config._lp_discount_product_id);
+        let price = 0;
+        if (reward.reward_kind === "product") {
+            product = reward.product_id;
+        } else if (reward.reward_kind === "amount") {
+            price = -Math.min(reward.discount_amount, Math.max(order.priceIncl, 0));
+        } else if (reward.reward_kind === "percent") {
+            price = -((Math.max(order.priceIncl, 0) * reward.discount_percent) / 100);
+        }
+        if (!product) {
+            return _t("The product of this reward is not available in this point of sale.");
+        }
+        const spent = order.lines
+            .filter((l) => l.lp_reward_id)
+            .reduce((total, l) => total + l.lp_reward_id.points_cost, 0);
+        if (summary.points < spent + reward.points_cost) {
+            return _t("Not enough points: the card has %(balance)s, this order already uses %(spent)s.", {
+                balance: summary.points,
+                spent,
+            });
+        }
+        this.models["pos.order.line"].create({
+            order_id: order,
+            product_id: product,
+            qty: 1,
+            price_unit: price,
+            price_type: "manual",
+            tax_ids: [],
+            full_product_name: reward.name,
+            lp_reward_id: reward,
+            lp_card_id: card,
+        });
+        return true;
+    },
+    async lpStamp(card, staffId, pin) {
+        return await this.data.call("loyalty_plus.card", "add_stamp", [[card.id]], {
+            staff_pin_id: staffId,
+            pin,
+            shop_id: this.lpShopId,
+        });
+    },
+    async lpRedeemStamps(card, staffId, pin) {
+        return await this.data.call("loyalty_plus.card", "redeem_stamps", [[card.id]], {
+            staff_pin_id: staffId,
+            pin,
+            shop_id: this.lpShopId,
+            order_ref: this.getOrder()?.uuid,
+        });
+    },
+    async lpEnroll(values) {
+        return await this.data.call("loyalty_plus.card", "pos_enroll", [this.config.id], values);
+    },
+});

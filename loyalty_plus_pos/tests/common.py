@@ -1,0 +1,141 @@
+import copy
+import uuid
+
+from odoo import fields
+
+from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+
+LEA_CARD = "352000000013"
+RICH_CARD = "352000000021"
+
+
+class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
+    """The test POS of point_of_sale, its company running a hybrid program."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.user.group_ids += env.ref("loyalty_plus.group_loyalty_plus_admin")
+        cls.shop = cls.main_pos_config.company_id
+        cls.shop.write({"loyalty_plus_pin_max_attempts": 3, "loyalty_plus_cross_location": True})
+        cls.program = env["loyalty_plus.program"].create(
+            {
+                "name": "Test Rewards",
+                "company_id": cls.shop.id,
+                "program_type": "hybrid",
+                "stamps_target": 3,
+                "stamps_reward_description": "Free coffee",
+                "points_per_euro": 1,
+                "minimum_purchase": 0,
+                "minimum_redemption_points": 0,
+                "welcome_bonus_points": 0,
+                "stamp_cooldown_minutes": 15,
+                "max_stamps_per_day": 5,
+                "require_staff_pin": True,
+            }
+        )
+        cls.reward = env["loyalty_plus.reward"].create(
+            {
+                "name": "Coffee voucher",
+                "program_id": cls.program.id,
+                "points_cost": 50,
+                "reward_kind": "amount",
+                "discount_amount": 2.0,
+            }
+        )
+        cls.tier = env["loyalty_plus.tier"].create(
+            {"name": "Gold", "program_id": cls.program.id, "threshold_points": 10000, "multiplier": 2}
+        )
+        cls.staff = env["loyalty_plus.staff_pin"].create(
+            {"name": "Anna", "program_id": cls.program.id, "shop_id": cls.shop.id, "new_pin": "1234"}
+        )
+        cls.lea = env["res.partner"].create({"name": "Lea Member", "email": "lea.member@example.com"})
+        cls.rich = env["res.partner"].create({"name": "Rich Member", "email": "rich.member@example.com"})
+        Card = env["loyalty_plus.card"]
+        cls.card = Card.create(
+            {"partner_id": cls.lea.id, "program_id": cls.program.id, "shop_id": cls.shop.id, "card_number": LEA_CARD}
+        )
+        cls.rich_card = Card.create(
+            {"partner_id": cls.rich.id, "program_id": cls.program.id, "shop_id": cls.shop.id, "card_number": RICH_CARD}
+        )
+        cls.rich_card._apply_ledger("points_adjusted", points=130, shop=cls.shop, note="test", admin=env.user)
+        cls.bread = env["product.product"].create(
+            {
+                "name": "LP Bread",
+                "available_in_pos": True,
+                "list_price": 20,
+                "taxes_id": [fields.Command.clear()],
+                "pos_categ_ids": [fields.Command.set(cls.main_pos_config.iface_available_categ_ids[:1].ids)],
+            }
+        )
+        cls.discount_product = env.ref("loyalty_plus_pos.product_loyalty_plus_reward")
+
+    # ------------------------------------------------------------------
+    # Orders as the POS sends them
+    # ------------------------------------------------------------------
+
+    def _line(self, qty=1, price=20.0, **extra):
+        return {
+            "product_id": self.bread.id,
+            "qty": qty,
+            "price_unit": price,
+            "price_subtotal": price * qty,
+            "price_subtotal_incl": price * qty,
+            "discount": 0,
+            "tax_ids": [],
+            "pack_lot_ids": [],
+            "uuid": str(uuid.uuid4()),
+            **extra,
+        }
+
+    def _reward_line(self, card, reward=None, **extra):
+        reward = reward or self.reward
+        return self._line(
+            price=-reward.discount_amount,
+            product_id=self.discount_product.id,
+            lp_reward_id=reward.id,
+            lp_card_id=card.id,
+            full_product_name=reward.name,
+            **extra,
+        )
+
+    def _order(self, lines, card=None, partner=None):
+        session = self.main_pos_config.current_session_id
+        total = sum(line["price_subtotal_incl"] for line in lines)
+        order_uuid = str(uuid.uuid4())
+        return {
+            "amount_paid": total,
+            "amount_return": 0,
+            "amount_tax": 0,
+            "amount_total": total,
+            "date_order": fields.Datetime.to_string(fields.Datetime.now()),
+            "fiscal_position_id": False,
+            "pricelist_id": self.main_pos_config.pricelist_id.id,
+            "name": f"Order {order_uuid}",
+            "lines": [(0, 0, line) for line in lines],
+            "partner_id": (partner or (card.partner_id if card else self.env["res.partner"])).id,
+            "session_id": session.id,
+            "payment_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "amount": total,
+                        "name": fields.Datetime.now(),
+                        "payment_method_id": self.bank_payment_method.id,
+                    },
+                )
+            ],
+            "uuid": order_uuid,
+            "user_id": self.pos_user.id,
+            "to_invoice": False,
+            "state": "paid",
+            "lp_card_id": card.id if card else False,
+        }
+
+    def _sync(self, data):
+        """Sync as the till does; returns the pos.order."""
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        PosOrder.sync_from_ui([copy.deepcopy(data)])
+        return self.env["pos.order"].search([("uuid", "=", data["uuid"])])

@@ -1,0 +1,2 @@
+from . import passkit
+from . import wallet

@@ -1,0 +1,64 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+from .loyalty_plus_wallet_pass import ROUTE_PREFIX
+
+
+class LoyaltyPlusCard(models.Model):
+    _inherit = "loyalty_plus.card"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "active" in vals:
+            self._on_wallet_state_changed()
+        return res
+
+    def _on_balance_changed(self):
+        super()._on_balance_changed()
+        self._on_wallet_state_changed()
+
+    def _on_wallet_state_changed(self):
+        """Stamps, points, tier or state moved: queue an update of the passes already in wallets."""
+        passes = self.env["loyalty_plus.wallet_pass"].sudo().search([("card_id", "in", self.ids)])
+        passes._mark_changed()
+
+    @api.model
+    def _expire_points_chunk(self, *args, **kwargs):
+        # The engine expires points in set-based SQL, without the per-card hook: queue the passes of
+        # the cards it just emptied the same way (its ledger rows are the ones above the last id).
+        self.env.cr.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM loyalty_plus_transaction"))
+        last_id = self.env.cr.fetchone()[0]
+        result = super()._expire_points_chunk(*args, **kwargs)
+        self.env["loyalty_plus.wallet_pass"]._queue_updates_sql(
+            SQL(
+                "SELECT card_id FROM loyalty_plus_transaction WHERE id > %s AND transaction_type = 'points_expired'",
+                last_id,
+            )
+        )
+        return result
+
+    def _get_wallet_links(self):
+        links = super()._get_wallet_links()
+        self.ensure_one()
+        card = self.sudo()
+        merchant = card.company_id
+        if not card.active:
+            return links
+        signature = self.env["loyalty_plus.wallet_pass"]._link_signature(card.card_number)
+        if merchant._loyalty_plus_wallet_google_ready():
+            links.append(
+                {
+                    "provider": "google",
+                    "label": self.env._("Add to Google Wallet"),
+                    "url": f"{ROUTE_PREFIX}/google/{card.card_number}/{signature}",
+                }
+            )
+        if merchant._loyalty_plus_wallet_apple_ready():
+            links.append(
+                {
+                    "provider": "apple",
+                    "label": self.env._("Add to Apple Wallet"),
+                    "url": f"{ROUTE_PREFIX}/apple/pass/{card.card_number}/{signature}.pkpass",
+                }
+            )
+        return links

@@ -1,0 +1,477 @@
+import base64
+import logging
+import secrets
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL, html2plaintext
+from odoo.tools.misc import hmac as odoo_hmac
+
+from ..tools.apns import APNS_HOST, ApnsClient, make_tls_context
+from ..tools.certificates import CredentialError
+from ..tools.google_wallet import GoogleWalletError
+from ..tools.pkpass import build_pkpass, css_rgb, render_images
+from ..tools.retry import TransientError
+
+_logger = logging.getLogger(__name__)
+
+UPDATE_SEQUENCE = "loyalty_plus_wallet_pass_update_seq"
+GOOGLE_NOTIFY_LIMIT = 3  # notifying updates per pass per 24 h, Google's cap
+GOOGLE_NOTIFY_WINDOW = 24 * 3600
+CRON_BATCH = 50
+ROUTE_PREFIX = "/loyalty_plus_wallet"
+APPLE_SERVICE_PREFIX = f"{ROUTE_PREFIX}/apple"
+
+
+class LoyaltyPlusWalletPass(models.Model):
+    """The wallet side of a card: one row per card added to a phone wallet, carrying the Apple
+    authentication token, the update tag and the coalesced "needs a push" flag."""
+
+    _name = "loyalty_plus.wallet_pass"
+    _description = "Loyalty+ wallet pass"
+    _order = "id"
+    _rec_name = "serial_number"
+
+    card_id = fields.Many2one("loyalty_plus.card", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="card_id.company_id", store=True, index=True, string="Merchant")
+    serial_number = fields.Char(required=True, readonly=True, copy=False)
+    authentication_token = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        default=lambda self: secrets.token_hex(20),
+        help="Apple's authenticationToken: set once, never changes",
+    )
+    update_tag = fields.Integer(readonly=True, copy=False, help="Grows with every change (Apple's lastUpdated)")
+    last_modified = fields.Datetime(readonly=True, copy=False, help="Last-Modified of the Apple pass")
+    update_pending = fields.Boolean(readonly=True, copy=False, index=True)
+    queued_date = fields.Datetime(readonly=True, copy=False)
+    google_object_saved = fields.Boolean(
+        readonly=True, copy=False, help="The Google Wallet object exists (a save link was opened)"
+    )
+    google_notify_times = fields.Char(
+        readonly=True, copy=False, help="Epoch seconds of the notifying Google updates of the last 24 hours"
+    )
+    last_push_date = fields.Datetime(readonly=True, copy=False)
+    failure_count = fields.Integer(readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    registration_ids = fields.One2many("loyalty_plus.wallet_registration", "pass_id", string="Apple devices")
+
+    _card_unique = models.UniqueIndex("(card_id)", "A card has one wallet pass.")
+    _serial_unique = models.UniqueIndex("(serial_number)", "A pass serial number is unique.")
+    _pending_idx = models.Index("(queued_date) WHERE update_pending")
+
+    def init(self):
+        self.env.cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s", SQL.identifier(UPDATE_SEQUENCE)))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            vals.setdefault("update_tag", self._next_update_tag())
+            vals.setdefault("last_modified", now)
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------ helpers
+
+    @api.model
+    def _next_update_tag(self):
+        self.env.cr.execute(SQL("SELECT nextval(%s)", UPDATE_SEQUENCE))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _retry_base_delay(self):
+        """First retry delay in seconds (then x4, x16); tests shorten it through the context."""
+        return float(self.env.context.get("loyalty_plus_wallet_retry_base_delay", 1.0))
+
+    @api.model
+    def _get_for_card(self, card, create=False):
+        pass_sudo = self.sudo().search([("card_id", "=", card.id)], limit=1)
+        if not pass_sudo and create:
+            pass_sudo = self.sudo().create({"card_id": card.id, "serial_number": card.sudo().card_number})
+        return pass_sudo
+
+    @api.model
+    def _link_signature(self, serial_number):
+        return odoo_hmac(self.env(su=True), "loyalty_plus_wallet-link", serial_number)[:32]
+
+    def _get_base_url(self):
+        return self.card_id.get_base_url().rstrip("/")
+
+    def _get_web_service_url(self):
+        return self._get_base_url() + APPLE_SERVICE_PREFIX
+
+    def _mark_changed(self):
+        """Queue an update: one pending flag per pass (coalesced), a new update tag, a later
+        Last-Modified, and a cron trigger so that devices hear of it within a minute."""
+        if not self:
+            return
+        now = fields.Datetime.now()
+        for wallet_pass in self.sudo():
+            # Last-Modified has second precision: keep it strictly growing so that 304s stay right
+            modified = max(now, (wallet_pass.last_modified or now) + timedelta(seconds=1))
+            wallet_pass.write(
+                {
+                    "update_tag": self._next_update_tag(),
+                    "last_modified": modified,
+                    "update_pending": True,
+                    "queued_date": now,
+                }
+            )
+        self._trigger_push()
+
+    @api.model
+    def _queue_updates_sql(self, card_ids_query):
+        """Set-based :meth:`_mark_changed` for the passes of the cards ``card_ids_query`` selects."""
+        self.flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """UPDATE loyalty_plus_wallet_pass
+                      SET update_tag = nextval(%(seq)s),
+                          last_modified = GREATEST(%(now)s, last_modified + interval '1 second'),
+                          update_pending = true,
+                          queued_date = %(now)s
+                    WHERE card_id IN (%(cards)s)
+                RETURNING id""",
+                seq=UPDATE_SEQUENCE,
+                now=fields.Datetime.now(),
+                cards=card_ids_query,
+            )
+        )
+        self.invalidate_model(["update_tag", "last_modified", "update_pending", "queued_date"])
+        if rows:
+            self._trigger_push()
+        return len(rows)
+
+    @api.model
+    def _trigger_push(self):
+        """Wake the push cron once per transaction, right after it commits."""
+        data = self.env.cr.precommit.data
+        if not data.get("loyalty_plus_wallet.triggered"):
+            data["loyalty_plus_wallet.triggered"] = True
+            cron = self.env.ref("loyalty_plus_wallet.ir_cron_loyalty_plus_wallet_push", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
+
+    def _card_in_lang(self):
+        card = self.card_id.sudo()
+        lang = card.partner_id.lang or self.env.lang
+        return card.with_context(lang=lang)
+
+    # ------------------------------------------------------------------ Apple pass
+
+    def _prepare_apple_fields(self):
+        """storeCard fields: stamps or points up front, then tier and reward (change messages on the
+        values that move, so that the lock screen says what changed)."""
+        card = self._card_in_lang()
+        program = card.program_id
+        primary, secondary, auxiliary = [], [], []
+        stamps = {
+            "key": "stamps",
+            "label": card.env._("Stamps"),
+            "value": f"{card.stamp_count}/{program.stamps_target}",
+            "changeMessage": card.env._("Your stamps: %@"),
+        }
+        points = {
+            "key": "points",
+            "label": card.env._("Points"),
+            "value": card.points_balance,
+            "changeMessage": card.env._("Your points: %@"),
+        }
+        if program.has_stamps:
+            primary.append(stamps)
+            if program.has_points:
+                secondary.append(points)
+        else:
+            primary.append(points)
+        secondary.append(
+            {
+                "key": "tier",
+                "label": card.env._("Tier"),
+                "value": card.tier_id.name or card.env._("Member"),
+                "changeMessage": card.env._("New tier: %@"),
+            }
+        )
+        auxiliary.append({"key": "member", "label": card.env._("Member"), "value": card.partner_id.name or ""})
+        if program.has_stamps and program.stamps_reward_description:
+            auxiliary.append(
+                {"key": "reward", "label": card.env._("Reward"), "value": program.stamps_reward_description}
+            )
+        back = [
+            {"key": "number", "label": card.env._("Card number"), "value": card.card_number},
+            {"key": "merchant", "label": card.env._("Merchant"), "value": card.company_id.name},
+        ]
+        if program.terms_text:
+            back.append({"key": "terms", "label": card.env._("Terms"), "value": html2plaintext(program.terms_text)})
+        return {
+            "primaryFields": primary,
+            "secondaryFields": secondary,
+            "auxiliaryFields": auxiliary,
+            "backFields": back,
+        }
+
+    def _prepare_apple_pass_json(self):
+        self.ensure_one()
+        card = self._card_in_lang()
+        program = card.program_id
+        merchant = card.company_id.sudo()
+        title = program.card_name or program.name
+        pass_json = {
+            "formatVersion": 1,
+            "passTypeIdentifier": merchant.loyalty_plus_wallet_apple_pass_type_id.strip(),
+            "serialNumber": self.serial_number,
+            "teamIdentifier": merchant.loyalty_plus_wallet_apple_team_id.strip(),
+            "organizationName": merchant.name,
+            "description": title,
+            "logoText": title,
+            "foregroundColor": css_rgb(program.secondary_color, (255, 255, 255)),
+            "backgroundColor": css_rgb(program.primary_color),
+            "labelColor": css_rgb(program.secondary_color, (255, 255, 255)),
+            "barcodes": [
+                {
+                    "format": "PKBarcodeFormatQR",
+                    "message": card.qr_payload,
+                    "messageEncoding": "iso-8859-1",
+                    "altText": card.card_number,
+                }
+            ],
+            "webServiceURL": self._get_web_service_url(),
+            "authenticationToken": self.sudo().authentication_token,
+            "sharingProhibited": True,
+            "storeCard": self._prepare_apple_fields(),
+        }
+        if not card.active:
+            pass_json["voided"] = True
+        return pass_json
+
+    def _render_apple_images(self):
+        program = self.card_id.sudo().program_id.with_context(bin_size=False)
+        return render_images(
+            logo=program.logo and base64.b64decode(program.logo),
+            strip=program.hero_image and base64.b64decode(program.hero_image),
+            background=program.primary_color,
+            foreground=program.secondary_color,
+            letter=(program.card_name or program.name or "")[:1],
+        )
+
+    def _generate_pkpass(self):
+        """The signed .pkpass bytes of this pass (raises CredentialError on broken credentials)."""
+        self.ensure_one()
+        certificate, key, wwdr = self.card_id.sudo().company_id._loyalty_plus_wallet_apple_credentials()
+        return build_pkpass(self._prepare_apple_pass_json(), self._render_apple_images(), certificate, key, wwdr)
+
+    # ------------------------------------------------------------------ Google objects
+
+    def _google_class_id(self, issuer_id):
+        program = self.card_id.sudo().program_id
+        db_tag = (self.env["ir.config_parameter"].sudo().get_param("database.uuid") or "")[:8]
+        return f"{issuer_id}.loyalty_plus_{db_tag}_program_{program.id}"
+
+    def _google_object_id(self, issuer_id):
+        return f"{issuer_id}.loyalty_plus_card_{self.serial_number}"
+
+    def _prepare_google_class(self, issuer_id):
+        card = self._card_in_lang()
+        program = card.program_id
+        title = program.card_name or program.name
+        lang = (card.env.lang or "en_US").replace("_", "-")
+        return {
+            "id": self._google_class_id(issuer_id),
+            "issuerName": card.company_id.name,
+            "programName": title,
+            "programLogo": {
+                "sourceUri": {"uri": f"{self._get_base_url()}{ROUTE_PREFIX}/program/{program.id}/logo.png"},
+                "contentDescription": {"defaultValue": {"language": lang, "value": title}},
+            },
+            "hexBackgroundColor": program.primary_color or "#000000",
+            "reviewStatus": "UNDER_REVIEW",
+        }
+
+    def _prepare_google_object(self, issuer_id):
+        card = self._card_in_lang()
+        program = card.program_id
+        body = {
+            "id": self._google_object_id(issuer_id),
+            "classId": self._google_class_id(issuer_id),
+            "state": "ACTIVE" if card.active else "INACTIVE",
+            "accountId": card.card_number,
+            "accountName": card.partner_id.name or "",
+            "barcode": {"type": "QR_CODE", "value": card.qr_payload, "alternateText": card.card_number},
+        }
+        stamps = {"label": card.env._("Stamps"), "balance": {"string": f"{card.stamp_count}/{program.stamps_target}"}}
+        points = {"label": card.env._("Points"), "balance": {"int": card.points_balance}}
+        if program.has_stamps:
+            body["loyaltyPoints"] = stamps
+            if program.has_points:
+                body["secondaryLoyaltyPoints"] = points
+        else:
+            body["loyaltyPoints"] = points
+        body["textModulesData"] = [
+            {"id": "tier", "header": card.env._("Tier"), "body": card.tier_id.name or card.env._("Member")}
+        ]
+        return body
+
+    def _google_notification_budget(self, now=None):
+        """``(notify, times)``: whether one more notifying update fits in Google's 3 per pass per 24 h
+        (else the update goes out silently), and the notification times to store once it is sent."""
+        now = int(now or time.time())
+        recent = [int(t) for t in (self.google_notify_times or "").split() if now - int(t) < GOOGLE_NOTIFY_WINDOW]
+        notify = len(recent) < GOOGLE_NOTIFY_LIMIT
+        if notify:
+            recent.append(now)
+        return notify, " ".join(map(str, recent))
+
+    def _google_save_object(self, client):
+        """Create (or refresh) the class and the object, before a save link names it."""
+        client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
+        self.card_id.sudo().program_id.wallet_google_class_outdated = False
+        client.upsert("loyaltyObject", self._prepare_google_object(client.issuer_id))
+        self.sudo().google_object_saved = True
+
+    def _google_sync(self, client):
+        body = self._prepare_google_object(client.issuer_id)
+        notify, times = self._google_notification_budget()
+        if notify:
+            body["notifyPreference"] = "NOTIFY_ON_UPDATE"
+        client.patch("loyaltyObject", body)
+        # written after the call: no row lock is held while Google answers
+        self.sudo().google_notify_times = times
+
+    def _get_google_save_url(self, client=None):
+        self.ensure_one()
+        merchant = self.card_id.sudo().company_id
+        client = client or merchant._loyalty_plus_wallet_google_client()
+        if not self.google_object_saved:
+            self._google_save_object(client)
+        return client.make_save_url(self._google_object_id(client.issuer_id), [self._get_base_url()])
+
+    # ------------------------------------------------------------------ Apple push
+
+    @api.model
+    def _get_apns_client(self, merchant):
+        merchant = merchant.sudo()
+        params = self.env["ir.config_parameter"].sudo()
+        context = make_tls_context(
+            merchant.loyalty_plus_wallet_apple_certificate,
+            merchant.loyalty_plus_wallet_apple_key,
+            merchant.loyalty_plus_wallet_apple_key_password,
+            ca_file=params.get_param("loyalty_plus_wallet.apns_ca_file") or None,
+        )
+        return ApnsClient(
+            merchant.loyalty_plus_wallet_apple_pass_type_id.strip(),
+            context,
+            host=params.get_param("loyalty_plus_wallet.apns_host") or APNS_HOST,
+            retry_base_delay=self._retry_base_delay(),
+        )
+
+    def _apple_push(self, client):
+        """Push every device holding this pass; forget the tokens APNs calls dead. Returns the
+        failed results (the update then stays queued)."""
+        failures, dead = [], self.env["loyalty_plus.wallet_registration"].sudo()
+        for registration in self.sudo().registration_ids:
+            result = client.push(registration.push_token)
+            if result.ok:
+                continue
+            if result.token_dead:
+                _logger.info(
+                    "Wallet: APNs dropped device %s of card %s (%s %s)",
+                    registration.device_library_identifier,
+                    self.serial_number,
+                    result.status,
+                    result.reason,
+                )
+                dead |= registration
+            else:
+                failures.append(result)
+        dead.unlink()
+        return failures
+
+    # ------------------------------------------------------------------ queue
+
+    @api.model
+    def _cron_push_updates(self):
+        """Hourly, and triggered right after changes: push the pending passes, one commit per card so
+        that no card row stays locked while the next ones are sent. A pass that fails waits for the
+        next run instead of being retried in a loop."""
+        domain = Domain("update_pending", "=", True)
+        tried = []
+        clients = ({}, {})
+        try:
+            while True:
+                todo = domain & Domain("id", "not in", tried)
+                passes = self.sudo().search(todo, order="failure_count, queued_date, id", limit=CRON_BATCH)
+                if not passes:
+                    return
+                tried += passes.ids
+                remaining = self.sudo().search_count(domain & Domain("id", "not in", tried)) + len(passes)
+                for wallet_pass in passes:
+                    wallet_pass._push_one_isolated(*clients)
+                    remaining -= 1
+                    if not self.env["ir.cron"]._commit_progress(1, remaining=remaining):
+                        return
+        finally:
+            self._close_clients(*clients)
+
+    def _push_updates(self):
+        """Send the pending updates of ``self`` in the current transaction; a failing card never stops
+        the others. Returns the number of passes brought up to date."""
+        clients = ({}, {})
+        try:
+            return sum(wallet_pass._push_one_isolated(*clients) for wallet_pass in self.sudo())
+        finally:
+            self._close_clients(*clients)
+
+    @api.model
+    def _close_clients(self, google_clients, apns_clients):
+        for client in apns_clients.values():
+            client.close()
+
+    def _push_one_isolated(self, google_clients, apns_clients):
+        """Push this pass; any failure is logged with the card and kept on the pass. True when sent."""
+        tag = self.update_tag
+        try:
+            with self.env.cr.savepoint():
+                error = self._push_one(google_clients, apns_clients)
+        except (GoogleWalletError, TransientError, CredentialError, OSError, ValueError) as exc:
+            error = str(exc) or type(exc).__name__
+        if error:
+            _logger.warning("Wallet: update of card %s failed: %s", self.serial_number, error)
+            self.write({"failure_count": self.failure_count + 1, "last_error": error[:2000]})
+            return False
+        # a change that came in meanwhile keeps the pass queued
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_wallet_pass
+                      SET update_pending = false, failure_count = 0, last_error = NULL, last_push_date = %s
+                    WHERE id = %s AND update_tag = %s""",
+                fields.Datetime.now(),
+                self.id,
+                tag,
+            )
+        )
+        self.invalidate_recordset(["update_pending", "failure_count", "last_error", "last_push_date"])
+        return True
+
+    def _push_one(self, google_clients, apns_clients):
+        """Patch the Google object and push the Apple devices of this pass; returns an error text
+        when a device could not be reached (the update then stays queued), else None."""
+        merchant = self.card_id.sudo().company_id
+        if self.google_object_saved and merchant._loyalty_plus_wallet_google_ready():
+            if merchant.id not in google_clients:
+                google_clients[merchant.id] = merchant._loyalty_plus_wallet_google_client()
+            client = google_clients[merchant.id]
+            program = self.card_id.sudo().program_id
+            if program.wallet_google_class_outdated:
+                client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
+                program.wallet_google_class_outdated = False
+            self._google_sync(client)
+        if self.registration_ids and merchant._loyalty_plus_wallet_apple_ready():
+            if merchant.id not in apns_clients:
+                apns_clients[merchant.id] = self._get_apns_client(merchant)
+            failures = self._apple_push(apns_clients[merchant.id])
+            if failures:
+                return ", ".join(f"APNs {r.status} {r.reason or ''}".strip() for r in failures)
+        return None

@@ -1,0 +1,140 @@
+import json
+import time
+
+import jwt
+
+from odoo.tests import tagged
+
+from ..tools import google_wallet
+from ..tools.google_wallet import GOOGLE_SAVE_URL, GOOGLE_SCOPE, MAX_SAVE_URL_LENGTH
+from ..tools.retry import RateLimiter
+from .common import ISSUER_ID, WalletCase
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleWallet(WalletCase):
+    def _client(self):
+        return self.bakery.with_context(loyalty_plus_wallet_retry_base_delay=0.01)._loyalty_plus_wallet_google_client()
+
+    def test_oauth_assertion_and_token_cache(self):
+        client = self._client()
+        assertion = client.make_assertion()
+        claims = jwt.decode(
+            assertion, self.google_key.public_key(), algorithms=["RS256"], audience=f"{self.google.url}/token"
+        )
+        self.assertEqual(claims["iss"], self.service_account["client_email"])
+        self.assertEqual(claims["scope"], GOOGLE_SCOPE)
+        self.assertEqual(claims["exp"] - claims["iat"], 3600)
+        self.assertEqual(jwt.get_unverified_header(assertion)["kid"], "kid-test-1")
+        self.assertEqual(client.get_access_token(), "access-1")
+        self.assertEqual(self._client().get_access_token(), "access-1")  # cached until expiry
+        tokens = [r for r in self.google.requests if r["path"] == "/token"]
+        self.assertEqual(len(tokens), 1)
+        # an expiring token is renewed
+        for key, (token, _expiry) in list(google_wallet._token_cache.items()):
+            google_wallet._token_cache[key] = (token, time.time() + 30)
+        self.assertEqual(self._client().get_access_token(), "access-2")
+        self.assertIn(b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer", tokens[0]["raw"])
+
+    def test_save_link_creates_objects_then_names_only_the_id(self):
+        self.program.card_name = "Bakery Card"
+        links = {link["provider"]: link["url"] for link in self.card._get_wallet_links()}
+        self.assertEqual(set(links), {"google", "apple"})
+        wallet_pass = self.Pass._get_for_card(self.card, create=True)
+        url = wallet_pass._get_google_save_url()
+        self.assertTrue(url.startswith(GOOGLE_SAVE_URL))
+        self.assertLess(len(url), MAX_SAVE_URL_LENGTH)
+        claims = jwt.decode(
+            url[len(GOOGLE_SAVE_URL) :], self.google_key.public_key(), algorithms=["RS256"], audience="google"
+        )
+        self.assertEqual(claims["typ"], "savetowallet")
+        self.assertEqual(claims["iss"], self.service_account["client_email"])
+        self.assertEqual(claims["origins"], [self.card.get_base_url()])
+        object_id = f"{ISSUER_ID}.loyalty_plus_card_{self.card.card_number}"
+        self.assertEqual(claims["payload"], {"loyaltyObjects": [{"id": object_id}]})
+
+        calls = self.google.api_requests()
+        self.assertEqual([(c["method"], c["path"]) for c in calls], [
+            ("POST", "/walletobjects/v1/loyaltyClass"),
+            ("POST", "/walletobjects/v1/loyaltyObject"),
+        ])  # fmt: skip
+        for call in calls:
+            self.assertEqual(call["headers"]["Authorization"], "Bearer access-1")
+        klass, obj = (json.loads(c["raw"]) for c in calls)
+        self.assertEqual(klass["programName"], "Bakery Card")
+        self.assertEqual(klass["hexBackgroundColor"], self.program.primary_color)
+        self.assertTrue(klass["programLogo"]["sourceUri"]["uri"].endswith(f"/program/{self.program.id}/logo.png"))
+        self.assertEqual(obj["id"], object_id)
+        self.assertEqual(obj["classId"], klass["id"])
+        self.assertEqual(obj["state"], "ACTIVE")
+        self.assertEqual(
+            obj["barcode"], {"type": "QR_CODE", "value": self.card.qr_payload, "alternateText": self.card.card_number}
+        )
+        self.assertEqual(obj["loyaltyPoints"]["balance"], {"string": "0/3"})
+        self.assertEqual(obj["secondaryLoyaltyPoints"]["balance"], {"int": 20})
+        self.assertNotIn("notifyPreference", obj)
+        self.assertTrue(wallet_pass.google_object_saved)
+
+        # a second save link does not create anything again
+        self.google.requests.clear()
+        wallet_pass._get_google_save_url()
+        self.assertEqual(self.google.api_requests(), [])
+
+    def test_notifying_updates_capped_then_silent(self):
+        wallet_pass = self.Pass._get_for_card(self.card, create=True)
+        wallet_pass._get_google_save_url()
+        self.google.requests.clear()
+        for _i in range(4):
+            self.card._apply_ledger("points_adjusted", points=5, shop=self.bakery, lock=False, note="t")
+            wallet_pass._push_updates()
+        patches = [json.loads(r["raw"]) for r in self.google.api_requests()]
+        self.assertEqual(len(patches), 4)
+        self.assertEqual([p.get("notifyPreference") for p in patches], ["NOTIFY_ON_UPDATE"] * 3 + [None])
+        self.assertEqual(patches[-1]["secondaryLoyaltyPoints"]["balance"], {"int": 40})
+        # a day later notifications are allowed again
+        self.assertEqual(wallet_pass._google_notification_budget(now=time.time() + 24 * 3600 + 1)[0], True)
+
+    def test_backoff_on_429_and_500(self):
+        wallet_pass = self.Pass._get_for_card(self.card, create=True)
+        wallet_pass._get_google_save_url()
+        self.google.requests.clear()
+        object_path = f"/walletobjects/v1/loyaltyObject/{ISSUER_ID}.loyalty_plus_card_{self.card.card_number}"
+        self.google.script[f"PATCH {object_path}"] = [429, 500]
+        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        start = time.monotonic()
+        self.assertEqual(wallet_pass._push_updates(), 1)
+        elapsed = time.monotonic() - start
+        self.assertEqual([r["method"] for r in self.google.api_requests()], ["PATCH"] * 3)
+        self.assertGreaterEqual(elapsed, 0.01 + 0.04)  # 1x then 4x the (shortened) base delay
+        self.assertFalse(wallet_pass.update_pending)
+        # four failures exhaust the retries (1, 4, 16): the update stays queued and the error is kept
+        self.google.script[f"PATCH {object_path}"] = [500, 500, 500, 500]
+        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        with self.assertLogs("odoo.addons.loyalty_plus_wallet.models.loyalty_plus_wallet_pass", "WARNING") as logs:
+            self.assertEqual(wallet_pass._push_updates(), 0)
+        self.assertIn(self.card.card_number, logs.output[0])
+        self.assertTrue(wallet_pass.update_pending)
+        self.assertEqual(wallet_pass.failure_count, 1)
+        self.assertIn("500", wallet_pass.last_error)
+
+    def test_branding_change_resends_class_and_objects(self):
+        wallet_pass = self.Pass._get_for_card(self.card, create=True)
+        wallet_pass._get_google_save_url()
+        wallet_pass.update_pending = False
+        self.google.requests.clear()
+        self.program.primary_color = "#112233"
+        self.assertTrue(wallet_pass.update_pending)
+        self.card.action_archive()
+        wallet_pass._push_updates()
+        calls = self.google.api_requests()
+        self.assertEqual([c["method"] for c in calls], ["POST", "PATCH", "PATCH"])  # class exists: 409 -> patch
+        self.assertEqual(json.loads(calls[1]["raw"])["hexBackgroundColor"], "#112233")
+        self.assertEqual(json.loads(calls[2]["raw"])["state"], "INACTIVE")
+        self.assertFalse(self.program.wallet_google_class_outdated)
+
+    def test_rate_limiter_spaces_requests(self):
+        limiter = RateLimiter(rate=20)
+        start = time.monotonic()
+        for _i in range(6):
+            limiter.wait()
+        self.assertGreaterEqual(time.monotonic() - start, 5 * 0.05 - 0.005)

@@ -1,0 +1,258 @@
+import logging
+import re
+
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import Controller, request, route
+from odoo.tools import email_normalize
+
+from odoo.addons.loyalty_plus.models.res_partner import EMAIL_RE
+
+_logger = logging.getLogger(__name__)
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+HONEYPOT_FIELD = "website_homepage"
+SESSION_KEY = "loyalty_plus_enrolled"
+
+
+class LoyaltyPlusEnrollment(Controller):
+    def _get_merchant_and_program(self, slug):
+        """The merchant of ``slug`` and its active program, or ``(None, None)``."""
+        merchant_sudo = (
+            request.env["res.company"]
+            .sudo()
+            .search([("loyalty_plus_slug", "=", slug), ("parent_id", "=", False)], limit=1)
+        )
+        if not merchant_sudo or not merchant_sudo.loyalty_plus_self_enrollment:
+            return None, None
+        program_sudo = request.env["loyalty_plus.program"].sudo()._get_for_shop(merchant_sudo)
+        if not program_sudo:
+            return None, None
+        return merchant_sudo, program_sudo
+
+    def _get_shop(self, merchant_sudo, shop):
+        """The shop of the counter's QR code, the merchant itself when none is given, None when foreign."""
+        if not shop:
+            return merchant_sudo
+        try:
+            shop_sudo = request.env["res.company"].sudo().browse(int(shop)).exists()
+        except (TypeError, ValueError):
+            return None
+        if not shop_sudo or not shop_sudo._loyalty_plus_is_shop_of(merchant_sudo):
+            return None
+        return shop_sudo
+
+    def _get_languages(self):
+        return request.env["res.lang"].get_installed()
+
+    def _validate(self, post):
+        """``(values, errors)``: cleaned values and a message per invalid field."""
+        _ = request.env._
+        values = {
+            "first_name": (post.get("first_name") or "").strip(),
+            "last_name": (post.get("last_name") or "").strip(),
+            "email": (post.get("email") or "").strip().lower(),
+            "phone": (post.get("phone") or "").strip(),
+            "birthday": (post.get("birthday") or "").strip(),
+            "lang": post.get("lang") or "",
+            "terms": bool(post.get("terms")),
+            "marketing": bool(post.get("marketing")),
+        }
+        errors = {}
+        if not values["first_name"]:
+            errors["first_name"] = _("Enter your first name.")
+        elif len(values["first_name"]) > 64:
+            errors["first_name"] = _("Your first name can have at most 64 characters.")
+        if not values["last_name"]:
+            errors["last_name"] = _("Enter your last name.")
+        elif len(values["last_name"]) > 64:
+            errors["last_name"] = _("Your last name can have at most 64 characters.")
+        if not values["email"]:
+            errors["email"] = _("Enter your email address.")
+        elif (
+            len(values["email"]) > 254
+            or not EMAIL_RE.match(values["email"])
+            or email_normalize(values["email"]) != values["email"]
+        ):
+            errors["email"] = _("Enter an email address like name@example.com.")
+        if not values["phone"]:
+            errors["phone"] = _("Enter your phone number.")
+        elif not PHONE_RE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 6:
+            errors["phone"] = _("Enter a phone number with at least 6 digits, like +352 621 123 456.")
+        if values["birthday"]:
+            try:
+                values["birthday"] = request.env["res.partner"]._loyalty_plus_check_birthday(values["birthday"])
+            except ValidationError as error:
+                errors["birthday"] = error.args[0]
+        else:
+            values["birthday"] = False
+        if values["lang"] not in dict(self._get_languages()):
+            errors["lang"] = _("Choose a language from the list.")
+        if not values["terms"]:
+            errors["terms"] = _("Accept the program terms to join.")
+        return values, errors
+
+    def _render_form(self, merchant_sudo, program_sudo, shop_sudo, values=None, errors=None, status=200):
+        values = values or {}
+        if not values.get("lang"):
+            values["lang"] = request.env.lang
+        return request.render(
+            "loyalty_plus_website.enrollment_page",
+            {
+                "merchant": merchant_sudo,
+                "program": program_sudo,
+                "shop": shop_sudo,
+                "values": values,
+                "errors": errors or {},
+                "languages": self._get_languages(),
+                "honeypot_field": HONEYPOT_FIELD,
+                "action_url": merchant_sudo._loyalty_plus_enroll_url(shop_sudo),
+            },
+            status=status,
+        )
+
+    @route(
+        "/loyalty/<string:slug>/join",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["GET", "POST"],
+        sitemap=False,
+    )
+    def loyalty_plus_join(self, slug, shop=None, **post):
+        merchant_sudo, program_sudo = self._get_merchant_and_program(slug)
+        if not merchant_sudo:
+            raise request.not_found()
+        shop_sudo = self._get_shop(merchant_sudo, shop)
+        if shop_sudo is None:
+            raise request.not_found()
+        if request.httprequest.method != "POST":
+            return self._render_form(merchant_sudo, program_sudo, shop_sudo)
+
+        ip_address = request.httprequest.remote_addr or "unknown"
+        if not request.env["loyalty_plus.enrollment_attempt"]._register_attempt(ip_address):
+            return request.render(
+                "loyalty_plus_website.enrollment_message",
+                {
+                    "merchant": merchant_sudo,
+                    "title": request.env._("Too many attempts"),
+                    "message": request.env._(
+                        "Too many enrollment attempts came from your connection. Wait a few minutes and try again."
+                    ),
+                },
+                status=429,
+            )
+        if post.get(HONEYPOT_FIELD):
+            _logger.info("Loyalty+ enrollment refused: honeypot filled from %s", ip_address)
+            return request.render(
+                "loyalty_plus_website.enrollment_message",
+                {
+                    "merchant": merchant_sudo,
+                    "title": request.env._("Request refused"),
+                    "message": request.env._("Your request could not be processed."),
+                },
+                status=400,
+            )
+
+        values, errors = self._validate(post)
+        if errors:
+            return self._render_form(merchant_sudo, program_sudo, shop_sudo, values, errors, status=400)
+        try:
+            # one savepoint: a refusal leaves neither a partner nor a card behind
+            with request.env.cr.savepoint():
+                card_sudo, created = self._enroll(program_sudo, shop_sudo, values)
+        except (UserError, ValidationError) as error:
+            return self._render_form(
+                merchant_sudo, program_sudo, shop_sudo, values, {"form": error.args[0]}, status=400
+            )
+        request.session[SESSION_KEY] = {"card_id": card_sudo.id, "created": created, "shop_id": shop_sudo.id}
+        return request.redirect(f"/loyalty/{slug}/welcome")
+
+    def _get_or_create_partner(self, values):
+        """The customer with this exact email, untouched, or a new one.
+
+        An anonymous form never changes an existing customer (a phone typed here must not
+        become a way to find someone else's card at the till), and the lookup is exact:
+        no pattern matching on what a visitor typed.
+        """
+        Partner_sudo = request.env["res.partner"].sudo()
+        partner_sudo = Partner_sudo.search([("email_normalized", "=", values["email"])], limit=1)
+        if partner_sudo:
+            return partner_sudo
+        return Partner_sudo.create(
+            {
+                "name": f"{values['first_name']} {values['last_name']}",
+                "email": values["email"],
+                "phone": values["phone"],
+                "birthday": values["birthday"],
+                "lang": values["lang"],
+            }
+        )
+
+    def _enroll(self, program_sudo, shop_sudo, values):
+        """The engine's enrollment, for an anonymous visitor: ``(card_sudo, created)``."""
+        partner_sudo = self._get_or_create_partner(values)
+        card_sudo, created = request.env["loyalty_plus.card"].sudo()._enroll(partner_sudo, shop_sudo, program_sudo)
+        if created:
+            card_sudo.write({"marketing_consent": values["marketing"], "terms_accepted_date": fields.Datetime.now()})
+        return card_sudo, created
+
+    @route("/loyalty/<string:slug>/welcome", type="http", auth="public", website=True, sitemap=False)
+    def loyalty_plus_welcome(self, slug):
+        merchant_sudo, program_sudo = self._get_merchant_and_program(slug)
+        enrolled = request.session.get(SESSION_KEY) or {}
+        if not merchant_sudo or not enrolled:
+            return request.redirect(f"/loyalty/{slug}/join" if merchant_sudo else "/")
+        card_sudo = (
+            request.env["loyalty_plus.card"]
+            .sudo()
+            .search([("id", "=", enrolled.get("card_id")), ("company_id", "=", merchant_sudo.id)], limit=1)
+        )
+        if not card_sudo:
+            return request.redirect(f"/loyalty/{slug}/join")
+        shop_sudo = request.env["res.company"].sudo().browse(enrolled.get("shop_id")).exists() or merchant_sudo
+        values = {
+            "merchant": merchant_sudo,
+            "program": program_sudo,
+            "shop": shop_sudo,
+            "created": enrolled.get("created"),
+            "cross_location": merchant_sudo.loyalty_plus_cross_location,
+            "shops": merchant_sudo._loyalty_plus_get_shops(),
+        }
+        if enrolled.get("created"):
+            # only a card made by this very submission is shown; an existing one stays private
+            values.update(
+                card=card_sudo,
+                qr_data_uri=card_sudo._get_qr_svg_data_uri(),
+                wallet_links=card_sudo._get_wallet_links(),
+            )
+        return request.render("loyalty_plus_website.enrollment_success", values)
+
+    @route("/loyalty/<string:slug>/terms", type="http", auth="public", website=True, sitemap=False)
+    def loyalty_plus_terms(self, slug):
+        merchant_sudo = (
+            request.env["res.company"]
+            .sudo()
+            .search([("loyalty_plus_slug", "=", slug), ("parent_id", "=", False)], limit=1)
+        )
+        program_sudo = merchant_sudo and request.env["loyalty_plus.program"].sudo()._get_for_shop(merchant_sudo)
+        if not program_sudo:
+            raise request.not_found()
+        if program_sudo.terms_page_id.is_published:
+            return request.redirect(program_sudo.terms_page_id.url)
+        return request.render(
+            "loyalty_plus_website.program_terms", {"merchant": merchant_sudo, "program": program_sudo}
+        )
+
+    @route("/rewards-catalog", type="http", auth="public", website=True)
+    def loyalty_plus_rewards_catalog(self):
+        merchant_sudo = request.website.company_id.root_id.sudo()
+        program_sudo = request.env["loyalty_plus.program"].sudo()._get_for_shop(merchant_sudo)
+        return request.render(
+            "loyalty_plus_website.rewards_catalog_page",
+            {
+                "merchant": merchant_sudo,
+                "program": program_sudo,
+                "rewards": program_sudo._get_available_rewards() if program_sudo.has_points else [],
+            },
+        )
