@@ -22,6 +22,11 @@ stop_server
 
 # the addons' sources, to update the database only when they changed
 src_hash=$(cd "$ROOT" && find ${LP_MODULES//,/ } -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+if psql -lqt | cut -d'|' -f1 | grep -qw "$DB" && [ ! -d "$CACHE/data/filestore/$DB" ]; then
+    # made by another checkout: its files (assets, images) are not in this one's data dir
+    echo "$DB exists but its filestore is not in $CACHE/data: building it again"
+    odoo db -c "$ODOO_CONF" drop "$DB" >/dev/null 2>&1 || dropdb "$DB"
+fi
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$DB"; then
     step "demo database $DB (first time: about two minutes)"
     odoo -c "$ODOO_CONF" -d "$DB" -i "$LP_MODULES" --with-demo --stop-after-init --log-level=warn \

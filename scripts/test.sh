@@ -6,7 +6,8 @@ source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/setup.sh" || exit 1
 
 TAGS=${1:-$(echo "$LP_MODULES" | sed 's/\([a-z_]*\)/\/\1/g')}
-TEMPLATE="lp_tmpl_$(printf '%s %s' "$LP_DEPENDS" "$(cat "$CACHE/odoo-19.version")" | sha256sum | cut -c1-10)"
+# one template per checkout (its filestore lives in the checkout), Odoo version and dependency set
+TEMPLATE="lp_tmpl_$(printf '%s %s %s' "$LP_DEPENDS" "$(cat "$CACHE/odoo-19.version")" "$CACHE" | sha256sum | cut -c1-10)"
 RUN_DB="lp_test_$$"
 LOGDIR="$CACHE/logs"; mkdir -p "$LOGDIR"
 LOG="$LOGDIR/test-$(date +%Y%m%d-%H%M%S).log"
@@ -16,7 +17,8 @@ cleanup() { odoo db -c "$ODOO_CONF" drop "$RUN_DB" >/dev/null 2>&1; rm -rf "$TMP
 trap cleanup EXIT
 
 template_ok() {
-    [ "$(psql -d "$TEMPLATE" -tAc "select count(*) from ir_module_module where state='installed' and name = any(string_to_array('$LP_DEPENDS', ','))" 2>/dev/null)" = \
+    # the filestore lives in this checkout's data dir: a template made by another checkout lacks it
+    [ -d "$CACHE/data/filestore/$TEMPLATE" ] && [ "$(psql -d "$TEMPLATE" -tAc "select count(*) from ir_module_module where state='installed' and name = any(string_to_array('$LP_DEPENDS', ','))" 2>/dev/null)" = \
       "$(echo "$LP_DEPENDS" | tr ',' '\n' | wc -l)" ]
 }
 if ! template_ok; then
