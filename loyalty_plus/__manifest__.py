@@ -26,6 +26,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/loyalty_plus_integration_views.xml",
+        "views/loyalty_plus_webhook_views.xml",
         "views/loyalty_plus_menus.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",

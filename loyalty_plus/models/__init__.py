@@ -16,3 +16,5 @@ from . import loyalty_plus_api
 from . import loyalty_plus_rate_limit
 from . import loyalty_plus_card_lifecycle
 from . import loyalty_plus_staff_pin_rate_limit
+from . import loyalty_plus_webhook_delivery
+from . import loyalty_plus_card_webhook

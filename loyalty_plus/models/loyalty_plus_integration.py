@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+import secrets
+from urllib.parse import urlsplit
+
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Command
 
@@ -14,6 +17,18 @@ OPERATION_FIELDS = {
     "void": "allow_void",
     "history": "allow_history",
 }
+
+# The webhook events an integration may subscribe to, as (event, field) pairs.
+WEBHOOK_EVENT_FIELDS = {
+    "card.updated": "webhook_card_updated",
+    "reward.ready": "webhook_reward_ready",
+    "transaction.created": "webhook_transaction_created",
+}
+WEBHOOK_FIELDS = ("webhook_url", "active", "company_id", *WEBHOOK_EVENT_FIELDS.values())
+
+
+def _generate_webhook_secret():
+    return secrets.token_hex(32)
 
 
 class LoyaltyPlusIntegration(models.Model):
@@ -72,6 +87,23 @@ class LoyaltyPlusIntegration(models.Model):
         required=True,
     )
 
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        help="Loyalty+ POSTs the chosen events to this HTTPS address, signed with the webhook secret.",
+    )
+    webhook_secret = fields.Char(
+        default=lambda self: _generate_webhook_secret(),
+        copy=False,
+        readonly=True,
+        groups="loyalty_plus.group_loyalty_plus_manager",
+        help="Key of the HMAC-SHA256 signature of every webhook (header X-LoyaltyPlus-Signature).",
+    )
+    webhook_card_updated = fields.Boolean(string="Card updated", default=True)
+    webhook_reward_ready = fields.Boolean(string="Reward ready", default=True)
+    webhook_transaction_created = fields.Boolean(string="Transaction created", default=True)
+    webhook_delivery_ids = fields.One2many("loyalty_plus.webhook_delivery", "integration_id", string="Deliveries")
+    webhook_delivery_count = fields.Integer(compute="_compute_webhook_delivery_count")
+
     _rate_limit_positive = models.Constraint(
         "CHECK (rate_limit_per_minute > 0)", "The rate limit must be at least one call per minute."
     )
@@ -92,9 +124,55 @@ class LoyaltyPlusIntegration(models.Model):
                     )
                 )
 
+    @api.constrains("webhook_url")
+    def _check_webhook_url(self):
+        for integration in self.filtered("webhook_url"):
+            parts = urlsplit(integration.webhook_url.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValidationError(
+                    self.env._("The webhook URL %(url)s is not a valid http(s) address.", url=integration.webhook_url)
+                )
+
+    def _compute_webhook_delivery_count(self):
+        counts = dict(
+            self.env["loyalty_plus.webhook_delivery"]._read_group(
+                [("integration_id", "in", self.ids)], ["integration_id"], ["__count"]
+            )
+        )
+        for integration in self:
+            integration.webhook_delivery_count = counts.get(integration, 0)
+
+    @api.model
+    @tools.ormcache()
+    def _get_webhook_merchant_ids(self):
+        """The merchants having an active integration with a webhook URL (cached: it is asked at
+        every ledger movement)."""
+        integrations_sudo = self.sudo().search([("webhook_url", "!=", False)])
+        return frozenset(integrations_sudo.company_id.ids)
+
+    def _get_webhook_events(self):
+        self.ensure_one()
+        return [event for event, field in WEBHOOK_EVENT_FIELDS.items() if self[field]]
+
+    def action_regenerate_webhook_secret(self):
+        """A new signing secret: receivers must use it from the next delivery on."""
+        self.check_access("write")
+        for integration in self:
+            integration.sudo().webhook_secret = _generate_webhook_secret()
+        return True
+
+    def action_view_webhook_deliveries(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_plus.loyalty_plus_webhook_delivery_action")
+        action["domain"] = [("integration_id", "=", self.id)]
+        action["context"] = {"default_integration_id": self.id}
+        return action
+
     @api.model_create_multi
     def create(self, vals_list):
         integrations = super().create(vals_list)
+        if any(vals.get("webhook_url") for vals in vals_list):
+            self.env.registry.clear_cache()
         for integration in integrations:
             # the manager chose shops among their own companies; the user is then made by the system
             integration.shop_ids.check_access("read")
@@ -105,6 +183,8 @@ class LoyaltyPlusIntegration(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
+        if any(field in vals for field in WEBHOOK_FIELDS):
+            self.env.registry.clear_cache()
         if "shop_ids" in vals:
             if not self.env.su and self.shop_ids - self.env.user.company_ids:
                 raise ValidationError(self.env._("You can only give an integration shops you work for."))
@@ -129,6 +209,10 @@ class LoyaltyPlusIntegration(models.Model):
                 users_sudo.api_key_ids._remove()
                 users_sudo.action_archive()
         return res
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _get_user_name(self):
         return self.env._("API: %(name)s", name=self.name)

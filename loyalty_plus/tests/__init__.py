@@ -10,3 +10,5 @@ from . import test_lifecycle_emails
 from . import test_lifecycle_admin
 from . import test_lifecycle_rate_limit
 from . import test_lifecycle_translations
+from . import test_api_webhooks
+from . import test_api_openapi
