@@ -8,7 +8,8 @@ the program's expiry), then, each phase in a fresh process so that its peak memo
 1. ``loop``: the plain per-card ORM loop (one ``_apply_ledger("points_expired")`` per card, the engine's
    own path) on ``--sample`` due cards, rolled back afterwards so that the cron sees the same data;
 2. ``cron``: the expiration cron run end to end as the scheduler runs it (``method_direct_trigger``:
-   chunks of 5,000 cards, one commit each), with its wall time and peak memory;
+   chunks of EXPIRY_CHUNK cards, one commit each) until its last callback reports nothing left, with
+   its wall time, scheduler runs and callbacks, and peak memory;
 3. the ledger invariant checked over every card, and the rate of the "points expired" emails queued
    afterwards by their own cron (measured on a sample, rolled back).
 
@@ -210,25 +211,32 @@ def phase_cron(args):
         )
         cards, due = cr.fetchone()
         cron = env.ref("loyalty_plus.ir_cron_expire_points")
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_progress")
+        first_progress_id = cr.fetchone()[0]
+        cr.commit()  # end the snapshot: a transaction left open would hold back the cleanup of the cron's rows
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         tracemalloc.start()
         t0 = time.perf_counter()
         runs = 0
         while True:
-            # the scheduler runs a job again at once while it reports remaining work
+            # the scheduler runs a job again at once while its last callback reports remaining work
             cron.method_direct_trigger()
             runs += 1
-            cr.execute(
-                """SELECT count(*) FROM loyalty_plus_card WHERE points_balance > 0
-                      AND last_activity_date < now() at time zone 'UTC' - interval '365 days'"""
-            )
+            cr.commit()  # a fresh snapshot (the cursor is REPEATABLE READ) to read the job's progress
+            cr.execute("SELECT remaining FROM ir_cron_progress WHERE cron_id = %s ORDER BY id DESC LIMIT 1", [cron.id])
             if not cr.fetchone()[0] or runs >= 50:
                 break
         seconds = time.perf_counter() - t0
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        cr.commit()
+        cr.execute("SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s AND id > %s", [cron.id, first_progress_id])
+        callbacks = cr.fetchone()[0]
+        cr.execute(
+            """SELECT count(*) FROM loyalty_plus_card WHERE points_balance > 0 AND active
+                  AND last_activity_date < now() at time zone 'UTC' - interval '365 days'"""
+        )
+        still_due = cr.fetchone()[0]
         cr.execute(
             "SELECT count(*), coalesce(-sum(points_delta), 0) FROM loyalty_plus_transaction "
             "WHERE transaction_type = 'points_expired'"
@@ -244,6 +252,8 @@ def phase_cron(args):
                 "cards": cards,
                 "due": due,
                 "scheduler_runs": runs,
+                "callbacks": callbacks,
+                "still_due": still_due,
                 "seconds": round(seconds, 2),
                 "expired_rows": expired_rows,
                 "expired_points": expired_points,
@@ -357,7 +367,8 @@ def main():
     cron_rate = cron["seconds"] / max(cron["expired_rows"], 1)
     print(
         f"expiration cron: {cron['cards']:,} cards, {cron['due']:,} due, {cron['expired_rows']:,} expired "
-        f"({cron['expired_points']:,} points) in {cron['seconds']} s over {cron['scheduler_runs']} scheduler run(s); "
+        f"({cron['expired_points']:,} points) in {cron['seconds']} s over {cron['scheduler_runs']} scheduler run(s) "
+        f"({cron['callbacks']} callbacks); still due {cron['still_due']:,}; "
         f"last progress (done, remaining) {cron['cron_progress_done_remaining']}"
     )
     print(
