@@ -4,7 +4,7 @@ from odoo import fields, models
 class LoyaltyPlusCard(models.Model):
     """Queue the outgoing webhooks of the merchant's integrations after every ledger movement."""
 
-    _inherit = "loyalty_plus.card"
+    _inherit = "loyalty_plus.card"  # pylint: disable=consider-merging-classes-inherited
 
     def _on_balance_changed(self):
         merchant_ids = self.env["loyalty_plus.integration"]._get_webhook_merchant_ids()

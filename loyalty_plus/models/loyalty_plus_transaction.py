@@ -58,7 +58,8 @@ class LoyaltyPlusTransaction(models.Model):
         """Types whose positive points count as earned (lifetime and tiers)."""
         return ["points_earned", "welcome_bonus", "bonus"]
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # append-only: nothing may change a ledger row, so nothing reaches super()
         raise UserError(self.env._("The loyalty ledger is append-only: correct it with a void or an adjustment."))
 
     @api.ondelete(at_uninstall=False)

@@ -47,7 +47,6 @@ class LoyaltyPlusEnrollment(Controller):
 
     def _validate(self, post):
         """``(values, errors)``: cleaned values and a message per invalid field."""
-        _ = request.env._
         values = {
             "first_name": (post.get("first_name") or "").strip(),
             "last_name": (post.get("last_name") or "").strip(),
@@ -60,25 +59,25 @@ class LoyaltyPlusEnrollment(Controller):
         }
         errors = {}
         if not values["first_name"]:
-            errors["first_name"] = _("Enter your first name.")
+            errors["first_name"] = request.env._("Enter your first name.")
         elif len(values["first_name"]) > 64:
-            errors["first_name"] = _("Your first name can have at most 64 characters.")
+            errors["first_name"] = request.env._("Your first name can have at most 64 characters.")
         if not values["last_name"]:
-            errors["last_name"] = _("Enter your last name.")
+            errors["last_name"] = request.env._("Enter your last name.")
         elif len(values["last_name"]) > 64:
-            errors["last_name"] = _("Your last name can have at most 64 characters.")
+            errors["last_name"] = request.env._("Your last name can have at most 64 characters.")
         if not values["email"]:
-            errors["email"] = _("Enter your email address.")
+            errors["email"] = request.env._("Enter your email address.")
         elif (
             len(values["email"]) > 254
             or not EMAIL_RE.match(values["email"])
             or email_normalize(values["email"]) != values["email"]
         ):
-            errors["email"] = _("Enter an email address like name@example.com.")
+            errors["email"] = request.env._("Enter an email address like name@example.com.")
         if not values["phone"]:
-            errors["phone"] = _("Enter your phone number.")
+            errors["phone"] = request.env._("Enter your phone number.")
         elif not PHONE_RE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 6:
-            errors["phone"] = _("Enter a phone number with at least 6 digits, like +352 621 123 456.")
+            errors["phone"] = request.env._("Enter a phone number with at least 6 digits, like +352 621 123 456.")
         if values["birthday"]:
             try:
                 values["birthday"] = request.env["res.partner"]._loyalty_plus_check_birthday(values["birthday"])
@@ -87,9 +86,9 @@ class LoyaltyPlusEnrollment(Controller):
         else:
             values["birthday"] = False
         if values["lang"] not in dict(self._get_languages()):
-            errors["lang"] = _("Choose a language from the list.")
+            errors["lang"] = request.env._("Choose a language from the list.")
         if not values["terms"]:
-            errors["terms"] = _("Accept the program terms to join.")
+            errors["terms"] = request.env._("Accept the program terms to join.")
         return values, errors
 
     def _render_form(self, merchant_sudo, program_sudo, shop_sudo, values=None, errors=None, status=200):

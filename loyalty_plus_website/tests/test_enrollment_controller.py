@@ -192,7 +192,7 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
 
         def enroll_then_refuse(card_self, partner, shop, program=None):
             original(card_self, partner, shop, program)
-            raise UserError("The till is closed.")
+            raise UserError(card_self.env._("The till is closed."))
 
         with patch.object(Card, "_enroll", enroll_then_refuse):
             response = self._post(self._form())
