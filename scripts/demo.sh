@@ -28,7 +28,7 @@ if psql -lqt | cut -d'|' -f1 | grep -qw "$DB" && [ ! -d "$CACHE/data/filestore/$
     odoo db -c "$ODOO_CONF" drop "$DB" >/dev/null 2>&1 || dropdb "$DB"
 fi
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$DB"; then
-    step "demo database $DB (first time: about two minutes)"
+    step "demo database $DB (first time: about three minutes)"
     odoo -c "$ODOO_CONF" -d "$DB" -i "$LP_MODULES" --with-demo --stop-after-init --log-level=warn \
         --logfile "$LOG" 2>>"$LOG" || die "install failed, see $LOG"
     echo "$src_hash" > "$CACHE/demo.src-hash"
