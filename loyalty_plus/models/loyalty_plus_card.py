@@ -447,7 +447,7 @@ class LoyaltyPlusCard(models.Model):
         query = (query or "").strip()
         if not query:
             return self.browse()
-        base = [("company_id", "=", shop.root_id.id)]
+        base = [("company_id", "=", shop._loyalty_plus_merchant().id)]
         digits = normalize_card_number(query)
         if is_valid_card_number(digits):
             card = self.search([*base, ("card_number", "=", digits)], limit=1)
@@ -464,7 +464,7 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         self.check_access("write")
         card = self.sudo()
-        if card.company_id != shop.root_id:
+        if card.company_id != shop._loyalty_plus_merchant():
             raise UserError(self.env._("This card belongs to another merchant."))
         # the program first: archiving a program also archives its cards
         card.program_id._check_operable()
@@ -659,15 +659,17 @@ class LoyaltyPlusCard(models.Model):
         program = card.program_id
         today = fields.Date.context_today(self)
         rewards = program._get_available_rewards() if program.has_points else self.env["loyalty_plus.reward"]
+        # customers and companies are wide rows: fetch only the name of each
+        partner_name = card.partner_id.with_context(prefetch_fields=False).name or ""
         return {
             "id": card.id,
             "card_number": card.card_number,
             "qr_payload": card.qr_payload,
             "partner_id": card.partner_id.id,
-            "first_name": (card.partner_id.name or "").split(" ")[0],
+            "first_name": partner_name.split(" ")[0],
             "program_id": program.id,
             "program_type": program.program_type,
-            "shop": card.shop_id.name,
+            "shop": card.shop_id.with_context(prefetch_fields=False).name,
             "stamps": card.stamp_count,
             "stamps_target": program.stamps_target,
             "stamp_reward": program.stamps_reward_description if program.has_stamps else False,

@@ -180,7 +180,7 @@ class LoyaltyPlusProgram(models.Model):
     @api.model
     def _get_for_shop(self, shop):
         """The active program of the shop's merchant, or an empty recordset."""
-        return self.search([("company_id", "=", shop.root_id.id)], limit=1)
+        return self.search([("company_id", "=", shop._loyalty_plus_merchant().id)], limit=1)
 
     def _check_operable(self):
         self.ensure_one()

@@ -55,6 +55,13 @@ class ResCompany(models.Model):
                     )
                 )
 
+    def _loyalty_plus_merchant(self):
+        """The merchant (root company) of this shop, read from ``parent_path`` alone: companies are
+        wide rows, and ``root_id`` fetches all of them on the hot paths of the tills."""
+        self.ensure_one()
+        parent_path = self.sudo().with_context(prefetch_fields=False).parent_path
+        return self.browse(int(parent_path.split("/", 1)[0])) if parent_path else self
+
     def _loyalty_plus_is_shop_of(self, merchant):
         """True when ``self`` is ``merchant`` or one of its branches."""
         self.ensure_one()
