@@ -249,7 +249,7 @@ class LoyaltyPlusCard(models.Model):
                 raise UserError(
                     self.env._("Daily limit reached: this card already got %(count)s stamps today.", count=stamps_today)
                 )
-        tx = card._apply_ledger("stamp_earned", stamps=1, shop=shop, staff=staff)
+        tx = card._apply_ledger("stamp_earned", stamps=1, shop=shop, staff=staff, lock=False)
         return {
             "ok": True,
             "card": card._get_summary(),
@@ -275,7 +275,7 @@ class LoyaltyPlusCard(models.Model):
                 )
             )
         tx = card._apply_ledger(
-            "stamp_redeemed", stamps=-program.stamps_target, shop=shop, staff=staff, order_ref=order_ref
+            "stamp_redeemed", stamps=-program.stamps_target, shop=shop, staff=staff, order_ref=order_ref, lock=False
         )
         redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, program.stamps_reward_description)
         return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
@@ -335,7 +335,7 @@ class LoyaltyPlusCard(models.Model):
             )
         points = card._compute_points(amount)
         tx = card._apply_ledger(
-            "points_earned", points=points, shop=shop, staff=staff, amount=amount, order_ref=order_ref
+            "points_earned", points=points, shop=shop, staff=staff, amount=amount, order_ref=order_ref, lock=False
         )
         return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "points": points}
 
@@ -385,7 +385,13 @@ class LoyaltyPlusCard(models.Model):
                 raise UserError(self.env._("The reward %(reward)s is out of stock.", reward=reward.name))
             reward.invalidate_recordset(["stock_qty"])
         tx = card._apply_ledger(
-            "points_redeemed", points=-reward.points_cost, shop=shop, staff=staff, order_ref=order_ref, reward=reward
+            "points_redeemed",
+            points=-reward.points_cost,
+            shop=shop,
+            staff=staff,
+            order_ref=order_ref,
+            reward=reward,
+            lock=False,
         )
         redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, reward.name, reward=reward)
         return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
@@ -415,7 +421,12 @@ class LoyaltyPlusCard(models.Model):
                 )
             )
         tx = self._apply_ledger(
-            "points_adjusted", points=points, shop=self.env.company, note=reason.strip(), admin=self.env.user
+            "points_adjusted",
+            points=points,
+            shop=self.env.company,
+            note=reason.strip(),
+            admin=self.env.user,
+            lock=False,
         )
         return {"ok": True, "card": self._get_summary(), "transaction_id": tx.id}
 
@@ -613,6 +624,8 @@ class LoyaltyPlusCard(models.Model):
 
         vals = {
             "card_id": self.id,
+            "program_id": self.program_id.id,
+            "company_id": self.company_id.id,
             "transaction_type": transaction_type,
             "stamps_delta": stamps,
             "points_delta": points,
