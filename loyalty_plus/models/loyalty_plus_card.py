@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 # Balance fields change only through the ledger operations below (SQL, under a row lock).
@@ -157,14 +157,7 @@ class LoyaltyPlusCard(models.Model):
     @api.constrains("shop_id", "program_id")
     def _check_shop(self):
         for card in self:
-            if card.shop_id.root_id != card.program_id.company_id:
-                raise ValidationError(
-                    self.env._(
-                        "%(shop)s is not a shop of %(merchant)s.",
-                        shop=card.shop_id.name,
-                        merchant=card.program_id.company_id.name,
-                    )
-                )
+            card.shop_id._loyalty_plus_check_shop_of(card.program_id.company_id)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -55,14 +55,7 @@ class LoyaltyPlusStaffPin(models.Model):
     @api.constrains("shop_id", "program_id")
     def _check_shop(self):
         for staff in self:
-            if staff.shop_id.root_id != staff.program_id.company_id:
-                raise ValidationError(
-                    self.env._(
-                        "%(shop)s is not a shop of %(merchant)s.",
-                        shop=staff.shop_id.name,
-                        merchant=staff.program_id.company_id.name,
-                    )
-                )
+            staff.shop_id._loyalty_plus_check_shop_of(staff.program_id.company_id)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -65,4 +65,11 @@ class ResCompany(models.Model):
     def _loyalty_plus_is_shop_of(self, merchant):
         """True when ``self`` is ``merchant`` or one of its branches."""
         self.ensure_one()
-        return self.root_id == merchant
+        return self._loyalty_plus_merchant() == merchant
+
+    def _loyalty_plus_check_shop_of(self, merchant):
+        """Refuse a shop that is neither ``merchant`` nor one of its branches."""
+        if not self._loyalty_plus_is_shop_of(merchant):
+            raise ValidationError(
+                self.env._("%(shop)s is not a shop of %(merchant)s.", shop=self.name, merchant=merchant.name)
+            )
