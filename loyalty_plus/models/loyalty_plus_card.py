@@ -23,7 +23,25 @@ BALANCE_FIELDS = {
     "last_activity_date",
     "tier_id",
 }
+# What the ledger UPDATE returns, in its RETURNING order.
+UPDATED_FIELDS = (
+    "stamp_count",
+    "total_stamps_earned",
+    "total_stamps_redeemed",
+    "points_balance",
+    "total_points_earned",
+    "total_points_redeemed",
+    "total_points_voided",
+    "total_points_expired",
+    "last_stamp_date",
+    "last_points_date",
+    "last_activity_date",
+    "write_date",
+    "write_uid",
+)
 QR_PREFIX = "LPC"
+# What a PIN check reads of the staff member, in one query.
+STAFF_FIELDS = ["name", "active", "program_id", "company_id", "shop_id", "pin_hash", "failed_attempts", "locked_until"]
 
 
 def luhn_check_digit(digits):
@@ -377,6 +395,7 @@ class LoyaltyPlusCard(models.Model):
             if not self.env.cr.fetchone():
                 raise UserError(self.env._("The reward %(reward)s is out of stock.", reward=reward.name))
             reward.invalidate_recordset(["stock_qty"])
+            program._forget_available_rewards()
         tx = card._apply_ledger(
             "points_redeemed",
             points=-reward.points_cost,
@@ -441,7 +460,7 @@ class LoyaltyPlusCard(models.Model):
         if not shop_id:
             return self.env.company
         shop = self.env["res.company"].browse(int(shop_id))
-        if shop not in self.env.user.company_ids:
+        if shop.id not in self.env.user._get_company_ids():  # cached per user, no query on the hot path
             raise AccessError(self.env._("You cannot act for this shop."))
         return shop
 
@@ -466,9 +485,13 @@ class LoyaltyPlusCard(models.Model):
     def _check_operable(self, shop):
         """Refuse operations on inactive cards or programs and on cards of another merchant."""
         self.ensure_one()
-        self.check_access("write")
+        # The company rule of cards comes down to "the card's merchant is the merchant of a shop of
+        # the user": ``_get_shop`` vouched for the shop, the merchant check below does the rest,
+        # so only the access rights are left to check (no rule query on the tills' hot path).
+        self.browse().check_access("write")
         card = self.sudo()
         if card.company_id != shop._loyalty_plus_merchant():
+            self.check_access("write")  # a card the user may not see at all is an access error
             raise UserError(self.env._("This card belongs to another merchant."))
         # the program first: archiving a program also archives its cards
         card.program_id._check_operable()
@@ -490,7 +513,12 @@ class LoyaltyPlusCard(models.Model):
             if required and program.require_staff_pin:
                 raise UserError(self.env._("A staff PIN is required."))
             return self.env["loyalty_plus.staff_pin"], None
-        staff = self.env["loyalty_plus.staff_pin"].sudo().browse(int(staff_pin_id)).exists()
+        staff = (
+            self.env["loyalty_plus.staff_pin"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch([("id", "=", int(staff_pin_id))], STAFF_FIELDS, limit=1)
+        )
         if not staff or staff.program_id != program:
             raise UserError(self.env._("Unknown staff member."))
         reason = staff._verify(pin, shop)
@@ -499,9 +527,12 @@ class LoyaltyPlusCard(models.Model):
         return staff, None
 
     def _lock(self):
-        """Row-lock the cards so concurrent operations on them run one after the other."""
-        self.env.cr.execute(SQL("SELECT id FROM loyalty_plus_card WHERE id IN %s FOR UPDATE", tuple(self.ids)))
-        self.invalidate_recordset()
+        """Row-lock the cards so concurrent operations on them run one after the other.
+
+        The values already read stay valid: transactions are REPEATABLE READ, so a card changed
+        by another transaction since ours began makes the lock fail with a serialization error
+        (and Odoo replays the request) instead of handing us a newer row than the one read."""
+        self.env.cr.execute(SQL("SELECT id FROM loyalty_plus_card WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
 
     def _start_of_merchant_day(self, now):
         tz = pytz.timezone(self.sudo().company_id.partner_id.tz or self.env.user.tz or "UTC")
@@ -566,7 +597,8 @@ class LoyaltyPlusCard(models.Model):
         vals = self._prepare_transaction_vals(
             transaction_type, stamps, points, shop, staff, amount, order_ref, note, admin, reward, origin
         )
-        tx = Transaction.sudo().create(vals)
+        tx = Transaction.sudo()._insert_row(vals)
+        self.flush_recordset(UPDATED_FIELDS)  # pending ORM writes first: the SQL below moves the balances
         is_earning = transaction_type in Transaction._get_earning_types()
         earned = points if (points > 0 and (is_earning or transaction_type == "points_adjusted")) else 0
         self.env.cr.execute(
@@ -585,7 +617,10 @@ class LoyaltyPlusCard(models.Model):
                     last_activity_date = CASE WHEN %(is_expiry)s THEN last_activity_date ELSE %(now)s END,
                     write_date = %(now)s,
                     write_uid = %(uid)s
-                 WHERE id = %(id)s""",
+                 WHERE id = %(id)s
+             RETURNING stamp_count, total_stamps_earned, total_stamps_redeemed, points_balance,
+                       total_points_earned, total_points_redeemed, total_points_voided, total_points_expired,
+                       last_stamp_date, last_points_date, last_activity_date, write_date, write_uid""",
                 stamps=stamps,
                 stamps_earned=stamps if transaction_type == "stamp_earned" else 0,
                 stamps_redeemed=-stamps if transaction_type == "stamp_redeemed" else 0,
@@ -604,7 +639,8 @@ class LoyaltyPlusCard(models.Model):
                 id=self.id,
             )
         )
-        self.invalidate_recordset([*list(BALANCE_FIELDS), "write_date", "write_uid"])
+        # the new values go straight to the cache: the summary that follows needs no read
+        self._update_cache(dict(zip(UPDATED_FIELDS, self.env.cr.fetchone(), strict=True)), validate=False)
         if earned:
             self._update_tier()
         self._on_balance_changed()
@@ -641,9 +677,13 @@ class LoyaltyPlusCard(models.Model):
         return vals
 
     def _update_tier(self):
+        """Move the card up after an earning (the daily review moves cards down)."""
         self.ensure_one()
-        if not self.program_id.tier_ids and not self.tier_id:
-            return  # no tiers: spare the 12-month sum
+        current = self.tier_id.threshold_points if self.tier_id else -1
+        above = [t.threshold_points for t in self.program_id.tier_ids if t.threshold_points > current]
+        # the points of 12 months never exceed the lifetime ones: most earnings need no 12-month sum
+        if not above or self.total_points_earned < min(above):
+            return
         tier = self.program_id._get_tier_for_points(self._get_points_earned_12_months())
         if tier != self.tier_id:
             self.env.cr.execute(

@@ -32,10 +32,12 @@ class LoyaltyPlusCard(models.Model):
     reengagement_sent_date = fields.Datetime(readonly=True, copy=False)
     stamp_reward_notified = fields.Boolean(readonly=True, copy=False)
     points_reward_notified = fields.Boolean(readonly=True, copy=False)
+    reward_ready_mail_due = fields.Boolean(readonly=True, copy=False, help="The reward-ready email is to be queued")
     deactivation_reason = fields.Char(readonly=True, copy=False, tracking=True)
     archived_with_program = fields.Boolean(readonly=True, copy=False)
 
     _expired_notice_pending_idx = models.Index("(id) WHERE expired_notice_points > 0")
+    _reward_ready_mail_due_idx = models.Index("(id) WHERE reward_ready_mail_due")
     _points_due_idx = models.Index("(program_id, last_activity_date, id) WHERE points_balance > 0")
 
     @api.depends("last_activity_date", "program_id.points_expiration_days")
@@ -73,7 +75,11 @@ class LoyaltyPlusCard(models.Model):
 
     def _notify_reward_ready(self):
         """Email once each time a card crosses into "a reward is ready" (full stamp card, or enough
-        points for a reward of the catalog); the flag drops when the card falls back below."""
+        points for a reward of the catalog); the flag drops when the card falls back below.
+
+        The till only raises the flags: rendering an email costs more than the whole operation, so
+        the email is queued by a cron started at once (``_cron_send_reward_ready_mails``)."""
+        due = False
         for card in self:
             card_sudo = card.sudo()
             program = card_sudo.program_id
@@ -86,18 +92,41 @@ class LoyaltyPlusCard(models.Model):
                 points_ready and not card_sudo.points_reward_notified
             )
             if (stamps_ready, points_ready) != (card_sudo.stamp_reward_notified, card_sudo.points_reward_notified):
+                mail_due = newly_ready and card_sudo.active
                 self.env.cr.execute(
                     SQL(
-                        """UPDATE loyalty_plus_card SET stamp_reward_notified = %s, points_reward_notified = %s
+                        """UPDATE loyalty_plus_card
+                              SET stamp_reward_notified = %s, points_reward_notified = %s,
+                                  reward_ready_mail_due = reward_ready_mail_due OR %s
                             WHERE id = %s""",
                         stamps_ready,
                         points_ready,
+                        mail_due,
                         card.id,
                     )
                 )
-                card.invalidate_recordset(["stamp_reward_notified", "points_reward_notified"])
-            if newly_ready and card_sudo.active:
-                card._send_lifecycle_mail("mail_template_reward_ready")
+                card.invalidate_recordset(["stamp_reward_notified", "points_reward_notified", "reward_ready_mail_due"])
+                due = due or mail_due
+        if due:
+            self.env.ref("loyalty_plus.ir_cron_reward_ready_mails").sudo()._trigger()
+
+    @api.model
+    def _cron_send_reward_ready_mails(self, batch_size=MAIL_BATCH):
+        """Queue the "reward ready" emails the tills asked for, a batch per commit."""
+        Card = self.sudo().with_context(active_test=False)
+        domain = [("reward_ready_mail_due", "=", True)]
+        while cards := Card.search(domain, limit=batch_size, order="id"):
+            # a card that fell back below (its reward redeemed) before the cron ran has nothing waiting
+            cards.filtered(
+                lambda c: c.active and (c.stamp_reward_notified or c.points_reward_notified)
+            )._send_lifecycle_mail("mail_template_reward_ready")
+            self.env.cr.execute(
+                SQL("UPDATE loyalty_plus_card SET reward_ready_mail_due = false WHERE id IN %s", tuple(cards.ids))
+            )
+            cards.invalidate_recordset(["reward_ready_mail_due"])
+            remaining = Card.search_count(domain)
+            if not self.env["ir.cron"]._commit_progress(processed=len(cards), remaining=remaining) or not remaining:
+                break
 
     @api.model
     def _enroll(self, partner, shop, program=None):

@@ -2,6 +2,19 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+CATALOG_MEMO = "loyalty_plus_catalog"  # key of the transaction's catalog memo in cr.cache
+# What the card summaries show of the catalog.
+REWARD_FIELDS = [
+    "name",
+    "active",
+    "points_cost",
+    "reward_kind",
+    "limited_stock",
+    "stock_qty",
+    "date_from",
+    "date_to",
+]
+
 
 class LoyaltyPlusProgram(models.Model):
     _name = "loyalty_plus.program"
@@ -21,7 +34,8 @@ class LoyaltyPlusProgram(models.Model):
         default=lambda self: self.env.company.root_id,
         domain=[("parent_id", "=", False)],
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    # stored: every ledger row carries it, and reading it through the (wide) company row costs a query
+    currency_id = fields.Many2one(related="company_id.currency_id", store=True)
     program_type = fields.Selection(
         selection=[("stamps", "Stamps"), ("points", "Points"), ("hybrid", "Stamps and points")],
         string="Type",
@@ -203,4 +217,17 @@ class LoyaltyPlusProgram(models.Model):
             & (Domain("date_to", "=", False) | Domain("date_to", ">=", today))
             & (Domain("limited_stock", "=", False) | Domain("stock_qty", ">", 0))
         )
-        return self.env["loyalty_plus.reward"].search(domain, order="points_cost, id")
+        # Every till operation reads the catalog twice (reward-ready check, then the summary): the
+        # ids are kept for the rest of the transaction, the fields are in the ORM cache.
+        Reward = self.env["loyalty_plus.reward"]
+        key = (self.id, today, self.env.cr.now(), self.env.su, self.env.uid)
+        memo = self.env.cr.cache.get(CATALOG_MEMO)
+        if memo and memo[0] == key:
+            return Reward.browse(memo[1])
+        rewards = Reward.search_fetch(domain, REWARD_FIELDS, order="points_cost, id")
+        self.env.cr.cache[CATALOG_MEMO] = (key, rewards.ids)
+        return rewards
+
+    def _forget_available_rewards(self):
+        """The catalog changed in this transaction (a stock ran out): read it again."""
+        self.env.cr.cache.pop(CATALOG_MEMO, None)

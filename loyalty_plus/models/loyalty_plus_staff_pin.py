@@ -85,34 +85,50 @@ class LoyaltyPlusStaffPin(models.Model):
         self.ensure_one()
         if not self.active or self.shop_id != shop:
             raise UserError(self.env._("This staff PIN is not valid in %(shop)s.", shop=shop.name))
-        # serialize the checks of one staff PIN so that parallel tries all count
-        self.env.cr.execute(SQL("SELECT 1 FROM %s WHERE id = %s FOR UPDATE", SQL.identifier(self._table), self.id))
-        self.invalidate_recordset(["failed_attempts", "locked_until"])
         now = fields.Datetime.now()
-        if self.locked_until and self.locked_until > now:
+        staff_sudo = self.sudo()
+        if staff_sudo.locked_until and staff_sudo.locked_until > now:
             raise UserError(
                 self.env._(
                     "The PIN of %(staff)s is locked until %(until)s.",
                     staff=self.name,
-                    until=fields.Datetime.context_timestamp(self, self.locked_until).strftime("%H:%M"),
+                    until=fields.Datetime.context_timestamp(self, staff_sudo.locked_until).strftime("%H:%M"),
                 )
             )
-        if pin and self.sudo().pin_hash and PIN_CRYPT.verify(str(pin), self.sudo().pin_hash):
-            if self.failed_attempts or self.locked_until:
-                self.sudo().write({"failed_attempts": 0, "locked_until": False})
+        if pin and staff_sudo.pin_hash and PIN_CRYPT.verify(str(pin), staff_sudo.pin_hash):
+            if staff_sudo.failed_attempts or staff_sudo.locked_until:
+                staff_sudo.write({"failed_attempts": 0, "locked_until": False})
             return None
-        merchant = self.company_id
-        attempts = self.failed_attempts + 1
+        # Count the failure in the row itself: parallel wrong tries all count (a concurrent update
+        # of the row is a serialization failure, and Odoo replays the request).
+        merchant = staff_sudo.company_id
         max_attempts = merchant.loyalty_plus_pin_max_attempts
-        if attempts >= max_attempts:
-            until = now + timedelta(minutes=merchant.loyalty_plus_pin_lock_minutes)
-            self.sudo().write({"failed_attempts": 0, "locked_until": until})
+        lock_until = now + timedelta(minutes=merchant.loyalty_plus_pin_lock_minutes)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_staff_pin
+                      SET failed_attempts = CASE WHEN failed_attempts + 1 >= %(max)s THEN 0
+                                                 ELSE failed_attempts + 1 END,
+                          locked_until = CASE WHEN failed_attempts + 1 >= %(max)s THEN %(until)s
+                                              ELSE locked_until END,
+                          write_date = %(now)s, write_uid = %(uid)s
+                    WHERE id = %(id)s
+                RETURNING failed_attempts, locked_until""",
+                max=max_attempts,
+                until=lock_until,
+                now=now,
+                uid=self.env.uid,
+                id=self.id,
+            )
+        )
+        attempts, locked_until = self.env.cr.fetchone()
+        self.invalidate_recordset(["failed_attempts", "locked_until", "write_date", "write_uid"])
+        if locked_until and locked_until > now:
             return self.env._(
                 "Wrong PIN. The PIN of %(staff)s is now locked until %(until)s.",
                 staff=self.name,
-                until=fields.Datetime.context_timestamp(self, until).strftime("%H:%M"),
+                until=fields.Datetime.context_timestamp(self, locked_until).strftime("%H:%M"),
             )
-        self.sudo().write({"failed_attempts": attempts})
         return self.env._(
             "Wrong PIN: %(left)s attempts left before it locks.",
             left=max_attempts - attempts,

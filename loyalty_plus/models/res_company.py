@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 
@@ -56,11 +56,20 @@ class ResCompany(models.Model):
                 )
 
     def _loyalty_plus_merchant(self):
-        """The merchant (root company) of this shop, read from ``parent_path`` alone: companies are
-        wide rows, and ``root_id`` fetches all of them on the hot paths of the tills."""
+        """The merchant (root company) of this shop. On the hot path of every till operation:
+        cached per worker (companies are wide rows, and ``root_id`` fetches all of them)."""
         self.ensure_one()
+        return self.browse(self._loyalty_plus_merchant_id()) if self.id else self
+
+    @tools.ormcache("self.id")
+    def _loyalty_plus_merchant_id(self):
         parent_path = self.sudo().with_context(prefetch_fields=False).parent_path
-        return self.browse(int(parent_path.split("/", 1)[0])) if parent_path else self
+        return int(parent_path.split("/", 1)[0]) if parent_path else self.id
+
+    def write(self, vals):
+        if "parent_id" in vals:
+            self.env.registry.clear_cache()  # the shops' merchants
+        return super().write(vals)
 
     def _loyalty_plus_is_shop_of(self, merchant):
         """True when ``self`` is ``merchant`` or one of its branches."""

@@ -239,16 +239,37 @@ class TestLifecycleCrons(LoyaltyPlusCase):
     # ---------------------------------------------------------------- reward ready
 
     def test_reward_ready_once_per_crossing(self):
+        Card = self.env["loyalty_plus.card"]
+        cron = self.env.ref("loyalty_plus.ir_cron_reward_ready_mails")
         card = self.new_card("Ready", 0)
         card._apply_ledger("points_earned", points=60, shop=self.bakery)
+        Card._cron_send_reward_ready_mails()
         self.assertFalse(self.mails(card, "mail_template_reward_ready"))
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         card._apply_ledger("points_earned", points=50, shop=self.bakery)  # 110 >= the reward's 100
+        # the operation only flags the card and wakes the cron up: no email rendered in the till's request
+        self.assertFalse(self.mails(card, "mail_template_reward_ready"))
+        self.assertTrue(card.reward_ready_mail_due)
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers_before + 1)
         card._apply_ledger("points_earned", points=5, shop=self.bakery)
+        Card._cron_send_reward_ready_mails()
+        Card._cron_send_reward_ready_mails()  # nothing twice
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 1)
+        self.assertFalse(card.reward_ready_mail_due)
         card._apply_ledger("points_redeemed", points=-100, shop=self.bakery)  # back below
         card._apply_ledger("points_earned", points=100, shop=self.bakery)  # crosses again
+        Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 2)
         # a full stamp card is a crossing of its own
         for _i in range(3):
             card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery)
+        Card._cron_send_reward_ready_mails()
+        self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 3)
+        # crossed, then spent before the cron ran: nothing is waiting any more, no email
+        card._apply_ledger("stamp_redeemed", stamps=-3, shop=self.bakery)
+        card._apply_ledger("points_redeemed", points=-card.points_balance, shop=self.bakery)
+        card._apply_ledger("points_earned", points=150, shop=self.bakery)
+        card._apply_ledger("points_redeemed", points=-150, shop=self.bakery)
+        self.assertTrue(card.reward_ready_mail_due)
+        Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 3)
