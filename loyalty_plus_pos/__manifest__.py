@@ -12,6 +12,7 @@
         "data/product_product_data.xml",
         "data/barcode_rule_data.xml",
         "views/pos_order_views.xml",
+        "views/loyalty_plus_program_views.xml",
     ],
     "demo": [
         "demo/pos_config_demo.xml",

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ODOO_ROOT = ROOT / ".cache/odoo-root"
 PYTHONPATH = ODOO_ROOT / "usr/lib/python3/dist-packages"
 ODOO = [str(ROOT / ".cache/venv/bin/python"), str(ODOO_ROOT / "usr/bin/odoo")]
-CONF = str(ROOT / ".cache/odoo.conf")
-TEMPLATE = os.environ.get("LP_TEMPLATE_DB", "lp_tmpl_db40159d86")
+CONF = os.environ.get("LP_ODOO_CONF", str(ROOT / ".cache/odoo.conf"))
+TEMPLATE = os.environ.get("LP_TEMPLATE_DB", "lp_tmpl_a961b7a990")
 ENV = dict(os.environ, PYTHONPATH=str(PYTHONPATH))
 
 SETUP = r"""
@@ -122,6 +122,10 @@ def prepare(db, modules, setup, cards):
     return json.loads(line[6:])
 
 
+# what the web client (and the POS) sends with every call
+CONTEXT = {"context": {"lang": "en_US", "tz": "Europe/Luxembourg"}}
+
+
 class Client:
     def __init__(self, base, db):
         self.base = base
@@ -136,7 +140,10 @@ class Client:
     def call(self, model, method, args, kwargs=None):
         r = self.session.post(
             f"{self.base}/web/dataset/call_kw/{model}/{method}",
-            json={"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}},
+            json={
+                "jsonrpc": "2.0",
+                "params": {"model": model, "method": method, "args": args, "kwargs": {**(kwargs or {}), **CONTEXT}},
+            },
         )
         r.raise_for_status()
         body = r.json()
@@ -194,7 +201,7 @@ def start_server(db, port):
             "4",
             "--max-cron-threads",
             "0",
-            "--log-level=warn",
+            os.environ.get("LP_BENCH_LOG", "--log-level=warn"),
             "--limit-time-real",
             "600",
         ],
@@ -248,12 +255,17 @@ def main():
     try:
         numbers = info["numbers"]
         warm = Client(base, db)
-        partner_id = warm.call("res.partner", "search", [[["name", "=like", "Bench member%"]]], {"limit": 1})[0][0]
+        partner_ids = warm.call("res.partner", "search", [[["name", "=like", "Bench member%"]]], {"limit": 400})[0]
+        partner_id = partner_ids[0]
         card_ids = warm.call("loyalty_plus.card", "search", [[["card_number", "in", numbers]]], {"order": "id"})[0]
         shop = info["company"]
 
         ops = {
             "read (1 record)": lambda c, i: c.call("res.partner", "read", [[partner_id], ["name"]]),
+            # a bare committed write, for scale: every loyalty operation but the lookup writes and commits
+            "write (1 record)": lambda c, i: c.call(
+                "res.partner", "write", [[partner_ids[i % len(partner_ids)]], {"comment": str(i)}]
+            ),
             "lookup": lambda c, i: c.call(
                 "loyalty_plus.card", "pos_search", [numbers[i % len(numbers)], info["config"]]
             ),
@@ -275,16 +287,23 @@ def main():
         }
         for op in ops.values():  # warm every worker's caches
             measure(base, db, 4, 3, op)
-        print(f"\n{'operation':<16} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p50/read':>9} {'p95/read':>9}")
+        print(
+            f"\n{'operation':<16} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p50/read':>9} {'p95/read':>9}"
+            f" {'p50/write':>10}"
+        )
         for clients in (1, 16):
             calls = args.calls if clients == 1 else max(args.calls // 4, 5)
             for name, op in ops.items():
                 lat = measure(base, db, clients, calls, op)
                 results[(name, clients)] = (statistics.median(lat), pct(lat, 95))
             ref50, ref95 = results[("read (1 record)", clients)]
+            write50 = results[("write (1 record)", clients)][0]
             for name in ops:
                 p50, p95 = results[(name, clients)]
-                print(f"{name:<16} {clients:>7} {p50:>8.1f} {p95:>8.1f} {p50 / ref50:>9.2f} {p95 / ref95:>9.2f}")
+                print(
+                    f"{name:<16} {clients:>7} {p50:>8.1f} {p95:>8.1f} {p50 / ref50:>9.2f} {p95 / ref95:>9.2f}"
+                    f" {p50 / write50:>10.2f}"
+                )
         size, ms, cards_loaded = boot_payload(base, db, info["config"])
     finally:
         proc.terminate()

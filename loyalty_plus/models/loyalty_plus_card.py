@@ -357,7 +357,8 @@ class LoyaltyPlusCard(models.Model):
         shop = self._get_shop(shop_id)
         card = self._check_operable(shop)
         program = card.program_id
-        reward = self.env["loyalty_plus.reward"].browse(int(reward_id)).exists()
+        # the card's program vouches for the reward: no record-rule query on the hot path
+        reward = self.env["loyalty_plus.reward"].sudo().browse(int(reward_id)).exists()
         if not reward or reward.program_id != program:
             raise UserError(self.env._("This reward is not part of the program %(program)s.", program=program.name))
         staff, refusal = card._check_staff(staff_pin_id, pin, shop, required=False)
@@ -679,12 +680,13 @@ class LoyaltyPlusCard(models.Model):
     def _update_tier(self):
         """Move the card up after an earning (the daily review moves cards down)."""
         self.ensure_one()
-        current = self.tier_id.threshold_points if self.tier_id else -1
-        above = [t.threshold_points for t in self.program_id.tier_ids if t.threshold_points > current]
+        card_sudo = self.sudo()  # tiers are read by the engine for its own card: no record-rule query
+        current = card_sudo.tier_id.threshold_points if card_sudo.tier_id else -1
+        above = [t.threshold_points for t in card_sudo.program_id.tier_ids if t.threshold_points > current]
         # the points of 12 months never exceed the lifetime ones: most earnings need no 12-month sum
         if not above or self.total_points_earned < min(above):
             return
-        tier = self.program_id._get_tier_for_points(self._get_points_earned_12_months())
+        tier = card_sudo.program_id._get_tier_for_points(self._get_points_earned_12_months())
         if tier != self.tier_id:
             self.env.cr.execute(
                 SQL("UPDATE loyalty_plus_card SET tier_id = %s WHERE id = %s", tier.id or None, self.id)

@@ -78,8 +78,7 @@ class LoyaltyPlusCard(models.Model):
         points for a reward of the catalog); the flag drops when the card falls back below.
 
         The till only raises the flags: rendering an email costs more than the whole operation, so
-        the email is queued by a cron started at once (``_cron_send_reward_ready_mails``)."""
-        due = False
+        the email is queued minutes later by ``_cron_send_reward_ready_mails``."""
         for card in self:
             card_sudo = card.sudo()
             program = card_sudo.program_id
@@ -106,9 +105,6 @@ class LoyaltyPlusCard(models.Model):
                     )
                 )
                 card.invalidate_recordset(["stamp_reward_notified", "points_reward_notified", "reward_ready_mail_due"])
-                due = due or mail_due
-        if due:
-            self.env.ref("loyalty_plus.ir_cron_reward_ready_mails").sudo()._trigger()
 
     @api.model
     def _cron_send_reward_ready_mails(self, batch_size=MAIL_BATCH):

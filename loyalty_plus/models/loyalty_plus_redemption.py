@@ -17,7 +17,8 @@ class LoyaltyPlusRedemption(models.Model):
 
     code = fields.Char(required=True, readonly=True, copy=False)
     card_id = fields.Many2one("loyalty_plus.card", required=True, readonly=True, index=True, ondelete="restrict")
-    company_id = fields.Many2one(related="card_id.company_id", store=True, index=True)
+    # the card's merchant, written with the row (one INSERT, no UPDATE of a stored related field)
+    company_id = fields.Many2one("res.company", string="Merchant", required=True, readonly=True, index=True)
     transaction_id = fields.Many2one("loyalty_plus.transaction", readonly=True, index=True, ondelete="restrict")
     reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
     description = fields.Char(readonly=True)
@@ -42,6 +43,7 @@ class LoyaltyPlusRedemption(models.Model):
             {
                 "code": self._new_code(),
                 "card_id": transaction.card_id.id,
+                "company_id": transaction.company_id.id,
                 "transaction_id": transaction.id,
                 "reward_id": reward.id if reward else False,
                 "description": description,

@@ -85,6 +85,7 @@ class LoyaltyPlusTransaction(models.Model):
             if field.type == "many2one" and value:
                 for inverse in self.pool.field_inverses[field]:
                     self.env[inverse.model_name].browse(value).invalidate_recordset([inverse.name])
+        row._update_cache(vals)  # what follows (redemption, webhooks) reads the row: no fetch
         return row
 
     def write(self, vals):  # pylint: disable=method-required-super
@@ -117,7 +118,7 @@ class LoyaltyPlusTransaction(models.Model):
             raise AccessError(self.env._("Only a loyalty manager can void in %(merchant)s.", merchant=merchant.name))
         self.check_access("read")
         shop = card._get_shop(shop_id)
-        if card.sudo().company_id != shop.root_id:
+        if card.sudo().company_id != shop._loyalty_plus_merchant():
             raise UserError(self.env._("This card belongs to another merchant."))
         card.check_access("write")
         card._lock()

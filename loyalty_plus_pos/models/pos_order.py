@@ -4,10 +4,19 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
+from .pos_order_line import SERVER_LINE_FIELDS
+
 _logger = logging.getLogger(__name__)
 
 # computed by the server when the order syncs; whatever a browser sends for them is dropped
-SERVER_FIELDS = ("lp_points_earned", "lp_points_redeemed", "lp_points_voided", "lp_points_balance", "lp_message")
+SERVER_FIELDS = (
+    "lp_points_earned",
+    "lp_points_redeemed",
+    "lp_points_voided",
+    "lp_points_balance",
+    "lp_stamps_redeemed",
+    "lp_message",
+)
 
 
 class PosOrder(models.Model):
@@ -18,6 +27,7 @@ class PosOrder(models.Model):
     lp_points_redeemed = fields.Integer(string="Points spent", readonly=True, copy=False)
     lp_points_voided = fields.Integer(string="Points voided", readonly=True, copy=False)
     lp_points_balance = fields.Integer(string="Points balance after", readonly=True, copy=False)
+    lp_stamps_redeemed = fields.Integer(string="Stamps spent", readonly=True, copy=False)
     lp_message = fields.Char(string="Loyalty+ note", readonly=True, copy=False)
     lp_transaction_ids = fields.One2many("loyalty_plus.transaction", "pos_order_id", string="Loyalty+ ledger")
 
@@ -32,6 +42,10 @@ class PosOrder(models.Model):
     def _process_order(self, order, existing_order):
         for name in (*SERVER_FIELDS, "lp_transaction_ids"):
             order.pop(name, None)
+        for command in order.get("lines") or []:
+            if isinstance(command, (list, tuple)) and len(command) == 3 and isinstance(command[2], dict):
+                for name in SERVER_LINE_FIELDS:
+                    command[2].pop(name, None)
         return super()._process_order(order, existing_order)
 
     def _process_saved_order(self, draft):
@@ -46,11 +60,18 @@ class PosOrder(models.Model):
 
     @api.model
     @api.readonly
-    def lp_check_redemptions(self, config_id, card_id, reward_ids):
-        """Can the card still pay these rewards? Asked before payment, so that a balance spent
-        at another till is known while the customer is still there."""
+    def lp_check_redemptions(self, config_id, card_id, reward_ids, stamp_rewards=0, voucher_codes=None):
+        """Can the card still pay these rewards (``stamp_rewards`` full stamp cards included), and
+        are the voucher codes on the order still unused? Asked before payment, so that a balance
+        or a code spent at another till is known while the customer is still there."""
         Card = self.env["loyalty_plus.card"]
         shop = Card._get_pos_shop(config_id)
+        for code in voucher_codes or []:
+            refusal = self._lp_find_voucher(code, shop)[1]
+            if refusal:
+                return {"ok": False, "message": refusal}
+        if not card_id:
+            return {"ok": True}
         card = Card.browse(int(card_id)).exists()
         if not card:
             return {"ok": False, "message": self.env._("This loyalty card no longer exists.")}
@@ -82,7 +103,78 @@ class PosOrder(models.Model):
                 ),
                 "card": card._get_summary(),
             }
+        needed = program.stamps_target * int(stamp_rewards or 0)
+        if needed and (not program.has_stamps or card_sudo.stamp_count < needed):
+            return {
+                "ok": False,
+                "message": self.env._(
+                    "The card now has %(stamps)s stamps, the stamp reward on this order needs %(needed)s: "
+                    "the stamps were spent since the card was read (at another till?). "
+                    "Remove the free item to go on.",
+                    stamps=card_sudo.stamp_count,
+                    needed=needed,
+                ),
+                "card": card._get_summary(),
+            }
         return {"ok": True, "card": card._get_summary()}
+
+    @api.model
+    @api.readonly
+    def lp_read_voucher(self, config_id, code):
+        """What a voucher code the customer brings gives; nothing is used until the order is paid."""
+        shop = self.env["loyalty_plus.card"]._get_pos_shop(config_id)
+        redemption, refusal = self._lp_find_voucher(code, shop)
+        if refusal:
+            return {"ok": False, "message": refusal}
+        return dict(self._lp_voucher_values(redemption), ok=True)
+
+    @api.model
+    def _lp_find_voucher(self, code, shop):
+        """The unused redemption of ``code`` in the merchant of ``shop``: ``(redemption, refusal)``."""
+        Redemption = self.env["loyalty_plus.redemption"]
+        code = (code or "").strip().upper()
+        if not code:
+            return Redemption, self.env._("Type the voucher code.")
+        redemption = Redemption.search(
+            Domain("code", "=", code) & Domain("company_id", "=", shop._loyalty_plus_merchant().id), limit=1
+        )
+        if not redemption:
+            return Redemption, self.env._("Unknown voucher code %(code)s.", code=code)
+        if redemption.state != "issued":
+            states = dict(Redemption._fields["state"]._description_selection(self.env))
+            return redemption, self.env._(
+                "The code %(code)s cannot be used: %(state)s.", code=code, state=states[redemption.state]
+            )
+        return redemption, None
+
+    @api.model
+    def _lp_voucher_values(self, redemption):
+        """How the till applies a code: an amount or a percentage off, a free product, or a plain
+        line when the voucher is honoured by hand (``kind`` "note")."""
+        redemption = redemption.sudo()
+        reward = redemption.reward_id
+        program = redemption.card_id.program_id
+        values = {
+            "code": redemption.code,
+            "description": redemption.description or reward.name or program.stamps_reward_description,
+            "kind": "note",
+            "amount": 0.0,
+            "percent": 0.0,
+            "product_id": False,
+        }
+        if reward.reward_kind in ("amount", "voucher") and reward.discount_amount:
+            values.update(kind="amount", amount=reward.discount_amount)
+        elif reward.reward_kind in ("percent", "voucher") and reward.discount_percent:
+            values.update(kind="percent", percent=reward.discount_percent)
+        elif reward.product_id:
+            values.update(kind="product", product_id=reward.product_id.id)
+        elif (
+            not reward
+            and redemption.transaction_id.transaction_type == "stamp_redeemed"
+            and program.stamps_reward_product_id
+        ):
+            values.update(kind="product", product_id=program.stamps_reward_product_id.id)
+        return values
 
     # ------------------------------------------------------------------
     # Settlement when a paid order reaches the server
@@ -102,6 +194,8 @@ class PosOrder(models.Model):
             notes = []
             if order.lines.refunded_orderline_id:
                 notes += ctx_order._loyalty_plus_void_refund(shop)
+            if order.lines.filtered("lp_voucher_code"):
+                notes += ctx_order._loyalty_plus_use_vouchers(shop)
             if order.lp_card_id:
                 notes += ctx_order._loyalty_plus_redeem_lines(shop)
                 notes += ctx_order._loyalty_plus_earn(shop)
@@ -122,22 +216,31 @@ class PosOrder(models.Model):
                         )
                     ),
                     lp_points_balance=card.sudo().points_balance,
+                    lp_stamps_redeemed=-sum(
+                        rows.filtered(lambda r: r.transaction_type == "stamp_redeemed").mapped("stamps_delta")
+                    ),
                 )
             order.write(vals)
 
     def _loyalty_plus_redeem_lines(self, shop):
         notes = []
         card = self.lp_card_id
+        Redemption = self.env["loyalty_plus.redemption"].sudo()
+        used_ref = self.pos_reference or self.name
         for line in self.lines.filtered(lambda ln: ln.lp_reward_id and not ln.lp_transaction_id and ln.qty > 0):
             try:
                 with self.env.cr.savepoint():
                     result = card.redeem_reward(line.lp_reward_id.id, shop_id=shop.id, order_ref=self.uuid)
                     if not result.get("ok"):
                         raise UserError(result.get("message"))
-                    line.lp_transaction_id = result["transaction_id"]
-                    self.env["loyalty_plus.redemption"].sudo().search(
-                        [("transaction_id", "=", result["transaction_id"])]
-                    ).consume(result["code"], used_ref=self.pos_reference or self.name)
+                    redemption = Redemption.search([("transaction_id", "=", result["transaction_id"])])
+                    vals = {"lp_transaction_id": result["transaction_id"], "lp_redemption_id": redemption.id}
+                    if line.lp_reward_id.reward_kind == "voucher":
+                        # a voucher is for later: the code stays to use, the receipt prints it
+                        vals["lp_issued_code"] = redemption.code
+                    else:
+                        redemption.consume(result["code"], used_ref=used_ref)
+                    line.write(vals)
             except (UserError, AccessError, ValidationError) as error:
                 _logger.info("Loyalty+ reward of order %s refused: %s", self.name, error.args[0])
                 notes.append(
@@ -146,6 +249,42 @@ class PosOrder(models.Model):
                         reward=line.lp_reward_id.name,
                         reason=error.args[0],
                     )
+                )
+        for line in self.lines.filtered(lambda ln: ln.lp_stamp_reward and not ln.lp_transaction_id and ln.qty > 0):
+            try:
+                with self.env.cr.savepoint():
+                    # a cashier who raises the quantity gives several items: each costs a full card
+                    transaction, redemption = card._lp_pos_redeem_stamps(
+                        shop, line.lp_staff_pin_id, line.lp_grant, self.uuid, count=int(line.qty)
+                    )
+                    redemption.consume(redemption.code, used_ref=used_ref)
+                    line.write({"lp_transaction_id": transaction.id, "lp_redemption_id": redemption.id})
+            except (UserError, AccessError, ValidationError) as error:
+                _logger.info("Loyalty+ stamp reward of order %s refused: %s", self.name, error.args[0])
+                notes.append(
+                    self.env._(
+                        "Stamp reward %(reward)s not redeemed: %(reason)s",
+                        reward=line.full_product_name or line.product_id.display_name,
+                        reason=error.args[0],
+                    )
+                )
+        return notes
+
+    def _loyalty_plus_use_vouchers(self, shop):
+        """Use the voucher codes the customer brought (the order needs no card for that)."""
+        notes = []
+        for line in self.lines.filtered(lambda ln: ln.lp_voucher_code and not ln.lp_redemption_id and ln.qty > 0):
+            try:
+                with self.env.cr.savepoint():
+                    redemption, refusal = self._lp_find_voucher(line.lp_voucher_code, shop)
+                    if refusal:
+                        raise UserError(refusal)
+                    redemption.consume(redemption.code, used_ref=self.pos_reference or self.name)
+                    line.lp_redemption_id = redemption
+            except (UserError, AccessError) as error:
+                _logger.info("Loyalty+ voucher of order %s refused: %s", self.name, error.args[0])
+                notes.append(
+                    self.env._("Voucher %(code)s not used: %(reason)s", code=line.lp_voucher_code, reason=error.args[0])
                 )
         return notes
 
@@ -169,8 +308,21 @@ class PosOrder(models.Model):
         """A refund takes back the points its original order earned (in proportion to what is
         returned) and gives back the points of a returned reward.
 
-        Manual voids follow the merchant's void policy; this one follows the refund, which the
-        POS already authorised, so it runs with the engine's void internals."""
+        Product decision on the merchant's void policy (``loyalty_plus_void_policy``): the policy
+        governs *manual* voids, a discretionary correction of the ledger where nothing comes back
+        to the shop, so "Managers only" keeps cashiers from erasing history at will. A refund is
+        different: the goods come back and the money goes out, and the POS has already authorised
+        it with its own controls (who may refund: the POS access rights, and pos_hr's employee
+        roles, where a "minimal" cashier cannot refund). Voiding the points of returned goods is
+        the consequence of that refund, not a separate decision: keeping them would reopen the
+        buy-earn-refund exploit. So a refund ALWAYS voids, under either policy, through the
+        engine's void internals (``_void_points_earned``, ``_apply_ledger``) rather than the
+        policy-checked ``transaction.void``; the ledger rows keep the refund order and the
+        cashier who synced it. The same holds for the points of a returned reward, which go back
+        to the customer because the discount was paid back.
+
+        Not undone by a refund: the stamps of a returned stamp card reward (the engine has no
+        stamp refund entry) and a voucher code the customer used on the original order."""
         notes = []
         Transaction = self.env["loyalty_plus.transaction"].sudo()
         refund_lines = self.lines.filtered("refunded_orderline_id")
@@ -181,9 +333,21 @@ class PosOrder(models.Model):
         card._lock()
         for line in refund_lines.filtered(lambda ln: ln.refunded_orderline_id.lp_transaction_id):
             origin = line.refunded_orderline_id.lp_transaction_id.sudo()
-            if Transaction.search_count([("origin_transaction_id", "=", origin.id)], limit=1):
+            if origin.transaction_type != "points_redeemed" or Transaction.search_count(
+                [("origin_transaction_id", "=", origin.id)], limit=1
+            ):
                 continue
-            self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])._cancel()
+            redemption = self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])
+            if line.refunded_orderline_id.lp_issued_code and redemption.state == "used":
+                # a voucher kept for later and already spent: its points cannot come back
+                notes.append(
+                    self.env._(
+                        "The voucher %(code)s was already used: its points are not given back.",
+                        code=redemption.code,
+                    )
+                )
+                continue
+            redemption._cancel()
             card.with_env(self.env)._apply_ledger(
                 "points_refunded",
                 points=-origin.points_delta,
@@ -200,7 +364,13 @@ class PosOrder(models.Model):
         # the till's refund orders and other callers: count from the original lines)
         returned = sum(
             abs(line.qty) / abs(line.refunded_orderline_id.qty) * abs(line.refunded_orderline_id.price_subtotal_incl)
-            for line in refund_lines.filtered(lambda ln: not ln.lp_reward_id and ln.refunded_orderline_id.qty)
+            for line in refund_lines.filtered(
+                lambda ln: (
+                    ln.refunded_orderline_id.qty
+                    and not (ln.lp_reward_id or ln.refunded_orderline_id.lp_reward_id)
+                    and not ln.refunded_orderline_id.lp_voucher_code
+                )
+            )
         )
         if earned and self.currency_id.compare_amounts(returned, 0) > 0:
             done = Transaction.search([("origin_transaction_id", "=", earned.id)])

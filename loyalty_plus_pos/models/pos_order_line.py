@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+# written by the server when the order syncs; whatever a browser sends for them is dropped
+SERVER_LINE_FIELDS = ("lp_transaction_id", "lp_redemption_id", "lp_issued_code")
+
 
 class PosOrderLine(models.Model):
     _inherit = "pos.order.line"
@@ -9,10 +12,35 @@ class PosOrderLine(models.Model):
         "loyalty_plus.reward", string="Loyalty+ reward", readonly=True, index="btree_not_null"
     )
     lp_card_id = fields.Many2one("loyalty_plus.card", string="Loyalty+ card", readonly=True)
+    lp_stamp_reward = fields.Boolean(
+        string="Stamp card reward", readonly=True, help="The free item of a full stamp card"
+    )
+    lp_staff_pin_id = fields.Many2one(
+        "loyalty_plus.staff_pin", string="Approved by", readonly=True, help="Who approved the stamp reward"
+    )
+    lp_grant = fields.Char(string="Stamp reward approval", readonly=True, copy=False)
+    lp_voucher_code = fields.Char(
+        string="Voucher code used", readonly=True, copy=False, help="A code the customer brought"
+    )
     lp_transaction_id = fields.Many2one(
         "loyalty_plus.transaction", string="Loyalty+ redemption", readonly=True, copy=False
+    )
+    lp_redemption_id = fields.Many2one(
+        "loyalty_plus.redemption", string="Loyalty+ code", readonly=True, copy=False, index="btree_not_null"
+    )
+    lp_issued_code = fields.Char(
+        string="Voucher code issued", readonly=True, copy=False, help="The code of a voucher kept for later"
     )
 
     @api.model
     def _load_pos_data_fields(self, config):
-        return [*super()._load_pos_data_fields(config), "lp_reward_id", "lp_card_id"]
+        return [
+            *super()._load_pos_data_fields(config),
+            "lp_reward_id",
+            "lp_card_id",
+            "lp_stamp_reward",
+            "lp_staff_pin_id",
+            "lp_grant",
+            "lp_voucher_code",
+            "lp_issued_code",
+        ]

@@ -10,7 +10,11 @@ class ProductTemplate(models.Model):
         program = self.env["loyalty_plus.program"]._get_for_shop(config.company_id)
         if not program:
             return read_data
-        products = program.reward_ids.product_id | self.env["pos.config"]._get_loyalty_plus_discount_product()
+        products = (
+            program.reward_ids.product_id
+            | program.stamps_reward_product_id
+            | self.env["pos.config"]._get_loyalty_plus_discount_product()
+        )
         loaded = {template["id"] for template in read_data}
         missing = products._filtered_access("read").product_tmpl_id.filtered(lambda t: t.id not in loaded)
         if missing:

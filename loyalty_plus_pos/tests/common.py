@@ -44,6 +44,16 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
                 "discount_amount": 2.0,
             }
         )
+        # kept for later: the till prints its code, the customer brings it back
+        cls.voucher_reward = env["loyalty_plus.reward"].create(
+            {
+                "name": "Cake voucher",
+                "program_id": cls.program.id,
+                "points_cost": 30,
+                "reward_kind": "voucher",
+                "discount_amount": 5.0,
+            }
+        )
         cls.tier = env["loyalty_plus.tier"].create(
             {"name": "Gold", "program_id": cls.program.id, "threshold_points": 10000, "multiplier": 2}
         )
@@ -70,6 +80,11 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
             }
         )
         cls.discount_product = env.ref("loyalty_plus_pos.product_loyalty_plus_reward")
+        # what a full stamp card gives; not sold at the till, loaded for the reward line
+        cls.coffee = env["product.product"].create(
+            {"name": "LP Coffee", "available_in_pos": False, "list_price": 2.5, "taxes_id": [fields.Command.clear()]}
+        )
+        cls.program.stamps_reward_product_id = cls.coffee
 
     # ------------------------------------------------------------------
     # Orders as the POS sends them
@@ -99,6 +114,35 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
             full_product_name=reward.name,
             **extra,
         )
+
+    def _voucher_line(self, card, **extra):
+        return self._line(
+            price=0,
+            product_id=self.discount_product.id,
+            lp_reward_id=self.voucher_reward.id,
+            lp_card_id=card.id,
+            full_product_name=self.voucher_reward.name,
+            **extra,
+        )
+
+    def _voucher_code_line(self, code, amount=5.0, **extra):
+        return self._line(price=-amount, product_id=self.discount_product.id, lp_voucher_code=code, **extra)
+
+    def _stamp_line(self, card, grant, staff=None, **extra):
+        return self._line(
+            price=0,
+            product_id=self.coffee.id,
+            lp_stamp_reward=True,
+            lp_card_id=card.id,
+            lp_staff_pin_id=(staff or self.staff).id,
+            lp_grant=grant,
+            full_product_name="Free coffee",
+            **extra,
+        )
+
+    def _give_stamps(self, card, count):
+        for _stamp in range(count):
+            card._apply_ledger("stamp_earned", stamps=1, shop=self.shop)
 
     def _order(self, lines, card=None, partner=None):
         session = self.main_pos_config.current_session_id

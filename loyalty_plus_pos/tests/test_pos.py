@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -132,11 +132,194 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         data = session.load_data([])
         self.assertEqual(data["loyalty_plus.card"], [])
         self.assertEqual([p["id"] for p in data["loyalty_plus.program"]], self.program.ids)
-        self.assertEqual([r["id"] for r in data["loyalty_plus.reward"]], self.reward.ids)
+        self.assertEqual({r["id"] for r in data["loyalty_plus.reward"]}, set((self.reward | self.voucher_reward).ids))
         self.assertEqual([t["id"] for t in data["loyalty_plus.tier"]], self.tier.ids)
         [staff] = data["loyalty_plus.staff_pin"]
         self.assertEqual(set(staff), {"id", "name", "program_id"})
         self.assertEqual(data["pos.config"][0]["_lp_discount_product_id"], self.discount_product.id)
+        # the stamp card's free item is loaded although the till does not sell it
+        self.assertEqual(data["loyalty_plus.program"][0]["stamps_reward_product_id"], self.coffee.id)
+        self.assertIn(self.coffee.id, [p["id"] for p in data["product.product"]])
+
+    def test_program_form_offers_the_stamp_reward_product(self):
+        arch = self.env["loyalty_plus.program"].get_view(view_type="form")["arch"]
+        self.assertIn('name="stamps_reward_product_id"', arch)
+
+    # ------------------------------------------------------------------
+    # Vouchers: issued for later, brought back once
+    # ------------------------------------------------------------------
+
+    def test_voucher_reward_prints_a_code_used_once_later(self):
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        config = self.main_pos_config.id
+        # a browser cannot bring its own code or ledger row
+        forged = self._voucher_line(self.rich_card, lp_issued_code="FAKE-CODE", lp_transaction_id=1)
+        data = self._order([self._line(), forged], card=self.rich_card)
+        for _attempt in range(2):
+            order = self._sync(data)
+        line = order.lines.filtered("lp_reward_id")
+        redemption = line.lp_redemption_id
+        self.assertEqual(redemption.state, "issued")
+        self.assertEqual(line.lp_issued_code, redemption.code)
+        self.assertRegex(line.lp_issued_code, r"^[2-9A-Z]{4}-[2-9A-Z]{4}$")
+        self.assertEqual(line.lp_transaction_id.points_delta, -30)
+        self.assertEqual(len(self._ledger(self.rich_card, transaction_type="points_redeemed")), 1)
+        self.assertEqual((order.lp_points_redeemed, order.lp_points_earned), (30, 20))
+        self.assertEqual(self.rich_card.points_balance, 130 - 30 + 20)
+
+        code = line.lp_issued_code
+        voucher = PosOrder.lp_read_voucher(config, f" {code.lower()} ")
+        self.assertEqual(
+            (voucher["ok"], voucher["kind"], voucher["amount"], voucher["description"]),
+            (True, "amount", 5.0, "Cake voucher"),
+        )
+        self.assertTrue(PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code])["ok"])
+        # brought back on an order without a card
+        use = self._order([self._line(), self._voucher_code_line(code)])
+        for _attempt in range(2):
+            used_order = self._sync(use)
+        redemption.invalidate_recordset()
+        self.assertEqual(redemption.state, "used")
+        self.assertEqual(redemption.used_ref, used_order.pos_reference or used_order.name)
+        self.assertEqual(used_order.lines.filtered("lp_voucher_code").lp_redemption_id, redemption)
+        self.assertFalse(used_order.lp_message)
+        # a second use: refused before payment, and noted if a till synced it anyway
+        check = PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code])
+        self.assertFalse(check["ok"])
+        self.assertIn("cannot be used: Used", check["message"])
+        self.assertFalse(PosOrder.lp_read_voucher(config, code)["ok"])
+        with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
+            again = self._sync(self._order([self._line(), self._voucher_code_line(code)]))
+        self.assertEqual(again.state, "paid")
+        self.assertIn(f"Voucher {code} not used", again.lp_message)
+        self.assertFalse(again.lines.filtered("lp_voucher_code").lp_redemption_id)
+        self.assertIn("Unknown voucher code NOPE-CODE", PosOrder.lp_read_voucher(config, "nope-code")["message"])
+
+    def test_voucher_of_a_stamp_card_gives_the_stamp_product(self):
+        self._give_stamps(self.card, 3)
+        result = self.card.redeem_stamps(staff_pin_id=self.staff.id, pin="1234", shop_id=self.shop.id)
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        voucher = PosOrder.lp_read_voucher(self.main_pos_config.id, result["code"])
+        self.assertEqual((voucher["kind"], voucher["product_id"]), ("product", self.coffee.id))
+        self.assertEqual(voucher["description"], "Free coffee")
+
+    def test_refund_of_a_voucher_gives_points_back_only_while_unused(self):
+        kept = self._sync(self._order([self._line(), self._voucher_line(self.rich_card)], card=self.rich_card))
+        spent = self._sync(self._order([self._line(), self._voucher_line(self.rich_card)], card=self.rich_card))
+        kept_line, spent_line = kept.lines.filtered("lp_reward_id"), spent.lines.filtered("lp_reward_id")
+        self._sync(self._order([self._line(), self._voucher_code_line(spent_line.lp_issued_code)]))
+        balance = self.rich_card.points_balance
+        for origin_line in (kept_line, spent_line):
+            refund = self._order(
+                [self._line(-1, 0, product_id=self.discount_product.id, refunded_orderline_id=origin_line.id)],
+                partner=self.rich,
+            )
+            refund["lp_card_id"] = False
+            refund_order = self._sync(refund)
+        # the unused one comes back and its code dies; the used one keeps its points spent
+        self.assertEqual(kept_line.lp_redemption_id.state, "cancelled")
+        self.assertEqual(spent_line.lp_redemption_id.state, "used")
+        self.assertEqual(self.rich_card.points_balance, balance + 30)
+        self.assertEqual(len(self._ledger(self.rich_card, transaction_type="points_refunded")), 1)
+        self.assertIn("already used", refund_order.lp_message)
+
+    # ------------------------------------------------------------------
+    # Stamp card reward: the free item on the order, stamps spent when paid
+    # ------------------------------------------------------------------
+
+    def test_stamp_reward_line_spends_the_stamps_once_when_paid(self):
+        Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        config = self.main_pos_config.id
+        card = Card.browse(self.card.id)
+        data = self._order([self._line()], card=self.card)
+        with self.assertRaisesRegex(UserError, "Not enough stamps: 0 of 3"):
+            card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        self._give_stamps(self.card, 3)
+        wrong = card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="9999")
+        self.assertEqual((wrong["ok"], wrong["code"]), (False, "wrong_pin"))
+        with self.assertRaisesRegex(UserError, "staff PIN is required"):
+            card.pos_authorize_stamp_reward(config, data["uuid"])
+        approval = card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        self.assertTrue(approval["ok"])
+        self.assertEqual(self.card.stamp_count, 3, "nothing is spent before the order is paid")
+        self.assertTrue(PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)["ok"])
+        data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"])))
+        for _attempt in range(3):
+            order = self._sync(data)
+        redeemed = self._ledger(self.card, transaction_type="stamp_redeemed")
+        self.assertEqual(len(redeemed), 1)
+        self.assertEqual((redeemed.stamps_delta, redeemed.staff_pin_id, redeemed.pos_order_id), (-3, self.staff, order))
+        self.assertEqual(self.card.stamp_count, 0)
+        self.assertEqual(order.lp_stamps_redeemed, 3)
+        line = order.lines.filtered("lp_stamp_reward")
+        self.assertEqual((line.product_id, line.price_subtotal_incl), (self.coffee, 0))
+        self.assertEqual(line.lp_redemption_id.state, "used")
+        # the stamps are gone: refused before payment
+        check = PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)
+        self.assertFalse(check["ok"])
+        self.assertIn("now has 0 stamps", check["message"])
+
+    def test_two_free_items_cost_two_full_stamp_cards(self):
+        self._give_stamps(self.card, 5)
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        config = self.main_pos_config.id
+        check = PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=2)
+        self.assertIn("now has 5 stamps, the stamp reward on this order needs 6", check["message"])
+        self._give_stamps(self.card, 1)
+        data = self._order([self._line()], card=self.card)
+        approval = (
+            self.env["loyalty_plus.card"]
+            .with_user(self.pos_user)
+            .browse(self.card.id)
+            .pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        )
+        data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"], qty=2)))
+        order = self._sync(data)
+        self.assertEqual((order.lp_stamps_redeemed, self.card.stamp_count), (6, 0))
+
+    def test_stamp_reward_needs_the_server_approval_of_its_order(self):
+        self._give_stamps(self.card, 3)
+        Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
+        other = self._order([self._line()], card=self.card)
+        approval = Card.browse(self.card.id).pos_authorize_stamp_reward(
+            self.main_pos_config.id, other["uuid"], staff_pin_id=self.staff.id, pin="1234"
+        )
+        for grant in ("forged", approval["grant"]):  # made up, or approved for another order
+            data = self._order([self._line(), self._stamp_line(self.card, grant)], card=self.card)
+            with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
+                order = self._sync(data)
+            self.assertEqual(order.state, "paid")
+            self.assertIn("not approved with a staff PIN", order.lp_message)
+        self.assertEqual(self.card.stamp_count, 3)
+        self.assertFalse(self._ledger(self.card, transaction_type="stamp_redeemed"))
+
+    # ------------------------------------------------------------------
+    # Refunds and the merchant's void policy
+    # ------------------------------------------------------------------
+
+    def test_refund_voids_points_under_either_void_policy(self):
+        """The void policy governs manual voids; a refund (authorised by the POS) always voids."""
+        self.assertFalse(self.pos_user.has_group("loyalty_plus.group_loyalty_plus_manager"))
+        for policy in ("manager", "cashier"):
+            self.shop.loyalty_plus_void_policy = policy
+            order = self._sync(self._order([self._line()], card=self.card))
+            refund = self._order([self._line(qty=-1, refunded_orderline_id=order.lines.id)], partner=self.lea)
+            refund["lp_card_id"] = False
+            refund_order = self._sync(refund)
+            voided = self._ledger(self.card, transaction_type="points_voided", pos_order_id=refund_order.id)
+            self.assertEqual(voided.points_delta, -20, policy)
+            self.assertEqual(voided.user_id, self.pos_user)
+            self.assertEqual(self.card.points_balance, 0, policy)
+        # a manual void of the same kind of entry still follows the policy
+        self.shop.loyalty_plus_void_policy = "manager"
+        order = self._sync(self._order([self._line()], card=self.card))
+        earned = self._ledger(self.card, transaction_type="points_earned", pos_order_id=order.id)
+        with self.assertRaisesRegex(AccessError, "Only a loyalty manager can void"):
+            earned.with_user(self.pos_user).void()
+        self.shop.loyalty_plus_void_policy = "cashier"
+        earned.with_user(self.pos_user).void()
+        self.assertEqual(self.card.points_balance, 0)
 
     def test_barcode_rule_keeps_odoo_prefixes(self):
         nomenclature = self.env.ref("barcodes.default_barcode_nomenclature")
@@ -175,6 +358,32 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual(len(redeemed), 2)
         self.assertEqual(len(redeemed.filtered("pos_order_id")), 1)
         self.assertEqual(self.rich_card.points_balance, 48)
+
+    @mute_logger("odoo.http")
+    def test_stamp_reward_at_the_till(self):
+        self._give_stamps(self.card, 6)
+        self.start_pos_tour("loyalty_plus_pos_stamp_reward")
+        redeemed = self._ledger(self.card, transaction_type="stamp_redeemed")
+        # one on the paid order, one by "another till"; the refused order was never paid
+        self.assertEqual(len(redeemed), 2)
+        paid = redeemed.pos_order_id
+        self.assertEqual(len(paid), 1)
+        self.assertEqual(paid.lp_stamps_redeemed, 3)
+        line = paid.lines.filtered("lp_stamp_reward")
+        self.assertEqual(
+            (line.product_id, line.price_subtotal_incl, line.lp_staff_pin_id), (self.coffee, 0, self.staff)
+        )
+        self.assertEqual(self.card.stamp_count, 0)
+
+    @mute_logger("odoo.http")
+    def test_voucher_issued_then_brought_back(self):
+        self.start_pos_tour("loyalty_plus_pos_voucher")
+        redemption = self.env["loyalty_plus.redemption"].search([("reward_id", "=", self.voucher_reward.id)])
+        self.assertEqual(redemption.state, "used")
+        used_on = self.env["pos.order"].search([("lines.lp_voucher_code", "=", redemption.code)])
+        self.assertEqual(len(used_on), 1)
+        self.assertEqual(used_on.amount_total, 15)
+        self.assertEqual(self.rich_card.points_balance, 130 - 30 + 20)
 
     def test_enroll_at_the_till(self):
         self.start_pos_tour("loyalty_plus_pos_enroll")

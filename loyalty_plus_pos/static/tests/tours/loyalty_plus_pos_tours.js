@@ -170,3 +170,112 @@ tours.add("loyalty_plus_pos_enroll", {
             { trigger: ".product-screen .set-partner:contains('Nora Newcomer')" },
         ].flat(),
 });
+
+function otherTill(content, method, kwargs) {
+    return {
+        content,
+        trigger: ".lp-card-panel",
+        run: async () => {
+            const pos = window.posmodel;
+            const card = pos.getOrder().lp_card_id;
+            await pos.data.call("loyalty_plus.card", method, [[card.id]], {
+                shop_id: pos.config.company_id.id,
+                ...kwargs(pos),
+            });
+        },
+    };
+}
+
+tours.add("loyalty_plus_pos_stamp_reward", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("352000000013"),
+            panelShows("Lea Member"),
+            { trigger: ".lp-stamp-count:contains('6/3')" },
+            { trigger: ".lp-redeem-stamps", run: "click" },
+            typePin("Anna", "1234"),
+            { trigger: ".lp-stamp-reward-added:contains('Free coffee')" },
+            { trigger: ".lp-pin-close", run: "click" },
+            ProductScreen.orderLineHas("Free coffee", "1", "0.00"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            ProductScreen.totalAmountIs("20.00"),
+            payBank(),
+            receiptShows(".lp-receipt-stamps", "3"),
+            ReceiptScreen.clickNextOrder(),
+            // three stamps left; another till spends them before this order is paid
+            searchMember("352000000013"),
+            panelShows("Lea Member"),
+            { trigger: ".lp-stamp-count:contains('3/3')" },
+            { trigger: ".lp-redeem-stamps", run: "click" },
+            typePin("Anna", "1234"),
+            { trigger: ".lp-stamp-reward-added" },
+            { trigger: ".lp-pin-close", run: "click" },
+            {
+                content: "the free item is on the order: the card offers no second one",
+                trigger: ".lp-card-panel:not(:has(.lp-redeem-stamps))",
+            },
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            otherTill("another till redeems the same stamps", "redeem_stamps", (pos) => ({
+                staff_pin_id: pos.models["loyalty_plus.staff_pin"].getAll()[0].id,
+                pin: "1234",
+            })),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            { trigger: ".modal:contains('Reward refused'):contains('0 stamps')" },
+            Dialog.confirm(),
+            PaymentScreen.isShown(),
+        ].flat(),
+});
+
+let issuedCode = "";
+function typeVoucherCode() {
+    return [
+        { trigger: ".lp-voucher-button", run: "click" },
+        {
+            trigger: ".lp-voucher-code",
+            async run(helpers) {
+                await helpers.edit(issuedCode);
+            },
+        },
+        { trigger: ".lp-voucher-apply", run: "click" },
+    ];
+}
+
+tours.add("loyalty_plus_pos_voucher", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("Rich"),
+            panelShows("Rich Member"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            { trigger: ".lp-reward[data-kind='voucher']:contains('Cake voucher')", run: "click" },
+            ProductScreen.orderLineHas("Cake voucher", "1", "0.00"),
+            ProductScreen.totalAmountIs("20.00"),
+            payBank(),
+            receiptShows(".lp-receipt-redeemed", "30"),
+            {
+                content: "the receipt prints the voucher's one-time code",
+                trigger: ".pos-receipt .lp-receipt-voucher:contains('Cake voucher') .lp-receipt-voucher-code",
+                run() {
+                    issuedCode = this.anchor.textContent.trim();
+                    if (!/^[2-9A-Z]{4}-[2-9A-Z]{4}$/.test(issuedCode)) {
+                        throw new Error(`not a voucher code: "${issuedCode}"`);
+                    }
+                },
+            },
+            ReceiptScreen.clickNextOrder(),
+            // the customer comes back with the receipt
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            typeVoucherCode(),
+            ProductScreen.orderLineHas("Cake voucher", "1", "-5.00"),
+            ProductScreen.totalAmountIs("15.00"),
+            payBank(),
+            ReceiptScreen.clickNextOrder(),
+            // the code works once
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            typeVoucherCode(),
+            { trigger: ".lp-voucher-message:contains('cannot be used')" },
+        ].flat(),
+});

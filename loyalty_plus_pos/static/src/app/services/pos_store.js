@@ -54,7 +54,7 @@ patch(PosStore.prototype, {
         }
     },
     lpRemoveCard(order = this.getOrder()) {
-        for (const line of order.lines.filter((l) => l.lp_reward_id)) {
+        for (const line of order.lines.filter((l) => l.lp_reward_id || l.lp_stamp_reward)) {
             order.removeOrderline(line);
         }
         order.lp_card_id = false;
@@ -87,11 +87,17 @@ patch(PosStore.prototype, {
             })
             .catch(() => {});
     },
-    /** Add the reward line of a points reward to the order. */
+    get lpDiscountProduct() {
+        return this.models["product.product"].get(this.config._lp_discount_product_id);
+    },
+    /**
+     * Add the reward line of a points reward to the order. A voucher is kept for later: its line
+     * is free, and the code the server issues when the order syncs is printed on the receipt.
+     */
     lpAddRewardLine(reward, order = this.getOrder()) {
         const summary = order.uiState.lpCard;
         const card = order.lp_card_id;
-        let product = this.models["product.product"].get(this.config._lp_discount_product_id);
+        let product = this.lpDiscountProduct;
         let price = 0;
         if (reward.reward_kind === "product") {
             product = reward.product_id;
@@ -125,19 +131,94 @@ patch(PosStore.prototype, {
         });
         return true;
     },
+    /** Check the PIN and the stamps; the stamps are spent when the paid order syncs. */
+    async lpAuthorizeStampReward(card, staffId, pin, order = this.getOrder()) {
+        return await this.data.call("loyalty_plus.card", "pos_authorize_stamp_reward", [
+            [card.id],
+            this.config.id,
+            order.uuid,
+        ], { staff_pin_id: staffId, pin });
+    },
+    lpStampRewardsOnOrder(order = this.getOrder()) {
+        return order.lines
+            .filter((l) => l.lp_stamp_reward && l.qty > 0)
+            .reduce((total, l) => total + Math.floor(l.qty), 0);
+    },
+    /** Add the free item of a full stamp card, approved by ``authorization`` (server). */
+    lpAddStampRewardLine(authorization, order = this.getOrder()) {
+        const summary = authorization.card;
+        const program = this.lpProgram;
+        const needed = (this.lpStampRewardsOnOrder(order) + 1) * summary.stamps_target;
+        if (summary.stamps < needed) {
+            return _t("Not enough stamps: the card has %(stamps)s, this order already uses %(used)s.", {
+                stamps: summary.stamps,
+                used: needed - summary.stamps_target,
+            });
+        }
+        const product = program?.stamps_reward_product_id || this.lpDiscountProduct;
+        if (!product) {
+            return _t("The product of this reward is not available in this point of sale.");
+        }
+        this.models["pos.order.line"].create({
+            order_id: order,
+            product_id: product,
+            qty: 1,
+            price_unit: 0,
+            price_type: "manual",
+            tax_ids: [],
+            full_product_name: summary.stamp_reward || product.display_name,
+            lp_card_id: order.lp_card_id,
+            lp_stamp_reward: true,
+            lp_staff_pin_id: authorization.staff_pin_id
+                ? this.models["loyalty_plus.staff_pin"].get(authorization.staff_pin_id)
+                : false,
+            lp_grant: authorization.grant,
+        });
+        return true;
+    },
+    /** What a voucher code the customer brings gives (nothing is used before payment). */
+    async lpReadVoucher(code) {
+        return await this.data.call("pos.order", "lp_read_voucher", [this.config.id, code]);
+    },
+    /** Apply a voucher code; it is used on the server when the paid order syncs. */
+    lpAddVoucherLine(voucher, order = this.getOrder()) {
+        if (order.lines.some((l) => l.lp_voucher_code === voucher.code)) {
+            return _t("This voucher is already on the order.");
+        }
+        let product = this.lpDiscountProduct;
+        let price = 0;
+        const total = Math.max(order.priceIncl, 0);
+        if (voucher.kind === "product") {
+            product = this.models["product.product"].get(voucher.product_id);
+        } else if (voucher.kind === "amount" || voucher.kind === "percent") {
+            if (!total) {
+                return _t("Add the products first: the voucher takes its value off the order.");
+            }
+            price =
+                voucher.kind === "amount"
+                    ? -Math.min(voucher.amount, total)
+                    : -((total * voucher.percent) / 100);
+        }
+        if (!product) {
+            return _t("The product of this reward is not available in this point of sale.");
+        }
+        this.models["pos.order.line"].create({
+            order_id: order,
+            product_id: product,
+            qty: 1,
+            price_unit: price,
+            price_type: "manual",
+            tax_ids: [],
+            full_product_name: voucher.description,
+            lp_voucher_code: voucher.code,
+        });
+        return true;
+    },
     async lpStamp(card, staffId, pin) {
         return await this.data.call("loyalty_plus.card", "add_stamp", [[card.id]], {
             staff_pin_id: staffId,
             pin,
             shop_id: this.lpShopId,
-        });
-    },
-    async lpRedeemStamps(card, staffId, pin) {
-        return await this.data.call("loyalty_plus.card", "redeem_stamps", [[card.id]], {
-            staff_pin_id: staffId,
-            pin,
-            shop_id: this.lpShopId,
-            order_ref: this.getOrder()?.uuid,
         });
     },
     async lpEnroll(values) {

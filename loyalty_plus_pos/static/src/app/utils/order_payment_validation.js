@@ -6,17 +6,23 @@ import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
 
 patch(OrderPaymentValidation.prototype, {
     async validateOrder(isForceValidate) {
-        // The server deducts the points when the order syncs; ask it now whether the card still
-        // pays for the rewards, while the customer is at the till.
-        const rewardLines = this.order.lines.filter((line) => line.lp_reward_id && line.qty > 0);
-        if (rewardLines.length && this.order.lp_card_id) {
+        // The server deducts points and stamps and uses voucher codes when the order syncs; ask
+        // it now whether the card still pays for the rewards and the codes are still unused,
+        // while the customer is at the till.
+        const lines = this.order.lines.filter((line) => line.qty > 0);
+        const card = this.order.lp_card_id;
+        const rewardLines = card ? lines.filter((line) => line.lp_reward_id) : [];
+        const stampRewards = card ? this.pos.lpStampRewardsOnOrder(this.order) : 0;
+        const voucherCodes = lines.filter((line) => line.lp_voucher_code).map((l) => l.lp_voucher_code);
+        if (rewardLines.length || stampRewards || voucherCodes.length) {
             let check;
             try {
-                check = await this.pos.data.call("pos.order", "lp_check_redemptions", [
-                    this.pos.config.id,
-                    this.order.lp_card_id.id,
-                    rewardLines.map((line) => line.lp_reward_id.id),
-                ]);
+                check = await this.pos.data.call(
+                    "pos.order",
+                    "lp_check_redemptions",
+                    [this.pos.config.id, card?.id || false, rewardLines.map((line) => line.lp_reward_id.id)],
+                    { stamp_rewards: stampRewards, voucher_codes: voucherCodes }
+                );
             } catch (error) {
                 check = { ok: false, message: lpErrorMessage(error) };
             }

@@ -24,10 +24,16 @@ export class CardPanel extends Component {
         return ["points", "hybrid"].includes(this.props.card.program_type);
     }
     get redeemableRewards() {
-        return this.props.card.rewards.filter((r) => r.redeemable && r.kind !== "voucher");
+        return this.props.card.rewards.filter((r) => r.redeemable);
+    }
+    /** A full stamp card whose free item is not on the order yet. */
+    get stampRewardReady() {
+        const card = this.props.card;
+        const used = this.pos.lpStampRewardsOnOrder() * card.stamps_target;
+        return card.stamp_reward_ready && card.stamps - used >= card.stamps_target;
     }
     get rewardWaiting() {
-        return this.props.card.stamp_reward_ready || this.redeemableRewards.length > 0;
+        return this.stampRewardReady || this.redeemableRewards.length > 0;
     }
     isOnOrder(rewardId) {
         return this.pos.getOrder().lines.some((l) => l.lp_reward_id?.id === rewardId);

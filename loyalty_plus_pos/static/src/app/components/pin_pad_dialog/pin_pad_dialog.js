@@ -25,7 +25,7 @@ export class PinPadDialog extends Component {
             busy: false,
             done: false,
             offerReward: false,
-            code: "",
+            added: "",
             card: this.props.card,
         });
         this.keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"];
@@ -86,10 +86,21 @@ export class PinPadDialog extends Component {
             await this.redeem();
         }
     }
+    /** The free item goes on the order; the server spends the stamps when the order is paid. */
     async redeem() {
-        await this.run(() =>
-            this.pos.lpRedeemStamps(this.state.card, this.state.staffId, this.state.pin)
+        const result = await this.run(() =>
+            this.pos.lpAuthorizeStampReward(this.state.card, this.state.staffId, this.state.pin)
         );
+        if (!result) {
+            return;
+        }
+        const added = this.pos.lpAddStampRewardLine(result);
+        if (added === true) {
+            this.state.added = result.card.stamp_reward;
+            this.state.offerReward = false;
+        } else {
+            this.state.message = added;
+        }
     }
     async run(operation) {
         this.state.busy = true;
@@ -100,7 +111,7 @@ export class PinPadDialog extends Component {
         } catch (error) {
             this.state.message = lpErrorMessage(error);
             this.state.pin = "";
-            return;
+            return false;
         } finally {
             this.state.busy = false;
         }
@@ -108,12 +119,12 @@ export class PinPadDialog extends Component {
             this.state.message = result.message;
             this.state.pin = "";
             this.focusPin();
-            return;
+            return false;
         }
         this.state.card = result.card;
         this.pos.lpUpdateCard(result.card);
         this.state.done = true;
-        this.state.code = result.code || "";
-        this.state.offerReward = Boolean(!result.code && result.reward_ready);
+        this.state.offerReward = Boolean(result.reward_ready);
+        return result;
     }
 }
