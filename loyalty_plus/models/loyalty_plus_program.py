@@ -220,12 +220,16 @@ class LoyaltyPlusProgram(models.Model):
         # Every till operation reads the catalog twice (reward-ready check, then the summary): the
         # ids are kept for the rest of the transaction, the fields are in the ORM cache.
         Reward = self.env["loyalty_plus.reward"]
-        key = (self.id, today, self.env.cr.now(), self.env.su, self.env.uid)
-        memo = self.env.cr.cache.get(CATALOG_MEMO)
+        cr = self.env.cr
+        key = (self.id, today, self.env.su, self.env.uid)
+        memo = cr.cache.get(CATALOG_MEMO)
         if memo and memo[0] == key:
             return Reward.browse(memo[1])
         rewards = Reward.search_fetch(domain, REWARD_FIELDS, order="points_cost, id")
-        self.env.cr.cache[CATALOG_MEMO] = (key, rewards.ids)
+        if memo is None:  # the memo lives as long as the transaction
+            cr.postcommit.add(self._forget_available_rewards)
+            cr.postrollback.add(self._forget_available_rewards)
+        cr.cache[CATALOG_MEMO] = (key, rewards.ids)
         return rewards
 
     def _forget_available_rewards(self):

@@ -58,6 +58,19 @@ class LoyaltyPlusReward(models.Model):
             if reward.reward_kind == "product" and not reward.product_id:
                 raise ValidationError(self.env._("Reward %(name)s: choose the free product.", name=reward.name))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["loyalty_plus.program"]._forget_available_rewards()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["loyalty_plus.program"]._forget_available_rewards()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=True)
+    def _forget_catalog(self):
+        self.env["loyalty_plus.program"]._forget_available_rewards()
+
     def _is_available(self, today):
         self.ensure_one()
         return (

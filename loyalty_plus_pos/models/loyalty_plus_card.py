@@ -83,8 +83,10 @@ class LoyaltyPlusCard(models.Model):
     @api.model
     def _get_pos_shop(self, config_id):
         """The shop of a till: its company (the merchant or a branch)."""
-        # one query, record rules included (a till of another company is not found)
-        config = self.env["pos.config"].search_fetch([("id", "=", int(config_id))], ["company_id"], limit=1)
+        # one query: the access rights here, the company by _get_shop (a till of a company the
+        # user may not act for is refused there, without the record-rule query)
+        self.env["pos.config"].check_access("read")
+        config = self.env["pos.config"].sudo().search_fetch([("id", "=", int(config_id))], ["company_id"], limit=1)
         if not config:
             raise UserError(self.env._("Unknown point of sale."))
         return self._get_shop(config.company_id.id)
