@@ -3,18 +3,25 @@
 
 Prints p50/p95 latencies of ``lookup``, ``earn`` and ``redeem`` through
 ``POST /json/2/loyalty_plus.api/<op>`` next to the floor: a bare JSON-2 ``read`` of one card,
-with the same API key, on the same server (started here with workers), for 1 and 16
-concurrent clients.
+with the same API key, on the same server (started here with ``--workers``), for 1 and 16
+concurrent clients. With 16 clients each client works on cards of its own (16 clients on one
+card measure contention, not throughput); a last "same card" row sends 16 simultaneous redeems
+on one card and counts the answers (200, 409 card_busy, 500).
 
     .cache/venv/bin/python scripts/bench_api.py --db lp_api_bench --cards 1000000
+    .cache/venv/bin/python scripts/bench_api.py --db lp_api_bench --reuse    # a database seeded before
 
-The database is made from the template (``odoo db duplicate``), ``loyalty_plus`` installed,
-then seeded with SQL: ``--cards`` customers and cards copied from one card made by the ORM.
+The database is made from the template (``LP_TEMPLATE_DB``, as scripts/test.sh names it;
+``odoo db duplicate``), ``loyalty_plus`` installed, then seeded with SQL: ``--cards`` customers
+and cards copied from one card made by the ORM. ``--reuse`` updates ``loyalty_plus`` in the
+seeded database and gives its "Bench" integration a new API key.
 """
 
 import argparse
+import collections
 import concurrent.futures
 import io
+import itertools
 import os
 import random
 import secrets
@@ -35,7 +42,10 @@ PYTHONPATH = ODOO_ROOT / "usr/lib/python3/dist-packages"
 ODOO_BIN = ODOO_ROOT / "usr/bin/odoo"
 PYTHON = ROOT / ".cache" / "venv" / "bin" / "python"
 CONF = ROOT / ".cache" / "odoo.conf"
-TEMPLATE = "lp_tmpl_db40159d86"
+TEMPLATE = os.environ.get("LP_TEMPLATE_DB", "lp_tmpl_a961b7a990")
+# cards given points for the redeems of the run: 16 clients x 4 cards each
+REDEEM_CARDS = 64
+SAME_CARD_CLIENTS = 16
 
 SETUP = """
 from odoo.fields import Command
@@ -57,6 +67,19 @@ for action in ("earn", "redeem"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env.cr.commit()
 print("BENCH", company.id, program.id, reward.id, partner.id, card.id, key)
+"""
+
+
+REUSE = """
+integration = env["loyalty_plus.integration"].search([("name", "=", "Bench")], limit=1)
+integration.rate_limit_per_minute = 10000000
+reward = env["loyalty_plus.reward"].search([("program_id.company_id", "=", integration.company_id.id)], limit=1)
+card = env["loyalty_plus.card"].search([("partner_id.email", "=", "bench-template@example.com")], limit=1)
+key = integration._generate_api_key(duration_days=30)
+for action in ("earn", "redeem"):
+    env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
+env.cr.commit()
+print("BENCH", reward.id, card.id, key)
 """
 
 
@@ -135,16 +158,23 @@ def percentiles(samples):
     return statistics.median(samples) * 1000, samples[int(len(samples) * 0.95) - 1] * 1000
 
 
-def run(base, key, numbers, card_id, reward_id, requests_per_op, clients):
+def run(base, key, numbers, redeem_numbers, card_id, reward_id, requests_per_op, clients):
     headers = {"Authorization": f"bearer {key}", "Content-Type": "application/json"}
-    sessions = {}
+    local = threading.local()
+    client_ids = itertools.count()
 
-    def session():
-        return sessions.setdefault(threading.get_ident(), requests.Session())
+    def client():
+        """The calling thread's session and its own share of the cards."""
+        if not hasattr(local, "session"):
+            index = next(client_ids) % clients
+            local.session = requests.Session()
+            local.numbers = numbers[index::clients]
+            local.redeem_numbers = redeem_numbers[index::clients]
+        return local
 
     def call(path, payload):
         started = time.perf_counter()
-        response = session().post(f"{base}/json/2/{path}", json=payload, headers=headers, timeout=60)
+        response = client().session.post(f"{base}/json/2/{path}", json=payload, headers=headers, timeout=60)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
@@ -154,14 +184,14 @@ def run(base, key, numbers, card_id, reward_id, requests_per_op, clients):
         return call("loyalty_plus.card/read", {"ids": [card_id], "fields": ["points_balance"]})
 
     def op_lookup(_i):
-        return call("loyalty_plus.api/lookup", {"query": random.choice(numbers)})
+        return call("loyalty_plus.api/lookup", {"query": random.choice(client().numbers)})
 
     def op_earn(_i):
         return call(
             "loyalty_plus.api/earn",
             {
                 "idempotency_key": uuid.uuid4().hex,
-                "card": random.choice(numbers),
+                "card": random.choice(client().numbers),
                 "amount": 12.5,
                 "order_ref": uuid.uuid4().hex,
             },
@@ -170,7 +200,11 @@ def run(base, key, numbers, card_id, reward_id, requests_per_op, clients):
     def op_redeem(_i):
         return call(
             "loyalty_plus.api/redeem",
-            {"idempotency_key": uuid.uuid4().hex, "card": numbers[0], "reward_id": reward_id},
+            {
+                "idempotency_key": uuid.uuid4().hex,
+                "card": random.choice(client().redeem_numbers),
+                "reward_id": reward_id,
+            },
         )
 
     results = {}
@@ -181,24 +215,54 @@ def run(base, key, numbers, card_id, reward_id, requests_per_op, clients):
     return results
 
 
+def same_card(base, key, number, reward_id, bursts):
+    """``bursts`` times, SAME_CARD_CLIENTS redeems on ONE card released together: answers counted."""
+    headers = {"Authorization": f"bearer {key}", "Content-Type": "application/json"}
+    statuses = collections.Counter()
+    samples = []
+
+    def redeem(barrier):
+        with requests.Session() as session:
+            barrier.wait(timeout=60)
+            started = time.perf_counter()
+            response = session.post(
+                f"{base}/json/2/loyalty_plus.api/redeem",
+                json={"idempotency_key": uuid.uuid4().hex, "card": number, "reward_id": reward_id},
+                headers=headers,
+                timeout=120,
+            )
+            return response.status_code, time.perf_counter() - started
+
+    with concurrent.futures.ThreadPoolExecutor(SAME_CARD_CLIENTS) as pool:
+        for _burst in range(bursts):
+            barrier = threading.Barrier(SAME_CARD_CLIENTS)
+            for status, elapsed in pool.map(lambda _i, barrier=barrier: redeem(barrier), range(SAME_CARD_CLIENTS)):
+                statuses[status] += 1
+                samples.append(elapsed)
+    return statuses, percentiles(samples)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="lp_api_bench")
     parser.add_argument("--cards", type=int, default=1_000_000)
-    parser.add_argument("--port", type=int, default=8142)
+    parser.add_argument("--port", type=int, default=8204, help="HTTP port (the next one is the gevent port)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--requests", type=int, default=300, help="calls per operation and concurrency")
-    parser.add_argument("--reuse", action="store_true", help="reuse a seeded database (needs --key/--card)")
-    parser.add_argument("--key")
-    parser.add_argument("--card", type=int)
-    parser.add_argument("--reward", type=int)
+    parser.add_argument("--bursts", type=int, default=5, help="bursts of 16 simultaneous redeems on one card")
+    parser.add_argument("--reuse", action="store_true", help="reuse a database seeded before")
     args = parser.parse_args()
 
     if args.reuse:
-        setup = {"key": args.key, "card": args.card, "reward": args.reward}
+        print(f"updating loyalty_plus in {args.db}", flush=True)
+        odoo("-c", str(CONF), "-d", args.db, "-u", "loyalty_plus", "--stop-after-init", "--no-http")
+        out = odoo("shell", "-c", str(CONF), "-d", args.db, "--no-http", stdin=REUSE).stdout
+        line = next(line for line in out.splitlines() if line.startswith("BENCH "))
+        _, reward, card, key = line.split()
+        setup = {"key": key, "card": int(card), "reward": int(reward)}
     else:
         setup = prepare(args.db, args.cards)
-        print(f"reuse with: --reuse --key {setup['key']} --card {setup['card']} --reward {setup['reward']}")
+        print("reuse with: --reuse")
     with psycopg2.connect(dbname=args.db) as conn, conn.cursor() as cr:
         cr.execute("SELECT count(*) FROM loyalty_plus_card")
         total_cards = cr.fetchone()[0]
@@ -206,6 +270,7 @@ def main():
         numbers = [cr.fetchone()[0]]
         cr.execute("SELECT card_number FROM loyalty_plus_card TABLESAMPLE SYSTEM (1) LIMIT 2000")
         numbers += [r[0] for r in cr.fetchall()]
+    redeem_numbers = numbers[1 : REDEEM_CARDS + 1]
     env = dict(os.environ, PYTHONPATH=str(PYTHONPATH))
     server = subprocess.Popen(
         [
@@ -242,24 +307,33 @@ def main():
                 pass
             time.sleep(1)
         # points for every redeem of the run, earned through the API like any purchase
-        requests.post(
-            f"{base}/json/2/loyalty_plus.api/earn",
-            json={
-                "idempotency_key": uuid.uuid4().hex,
-                "card": numbers[0],
-                "amount": 100000,
-                "order_ref": uuid.uuid4().hex,
-            },
-            headers={"Authorization": f"bearer {setup['key']}"},
-            timeout=60,
-        ).raise_for_status()
-        print(f"\n{total_cards} cards, server with {args.workers} workers, {args.requests} calls per row")
+        for number in [numbers[0], *redeem_numbers]:
+            requests.post(
+                f"{base}/json/2/loyalty_plus.api/earn",
+                json={
+                    "idempotency_key": uuid.uuid4().hex,
+                    "card": number,
+                    "amount": 100000,
+                    "order_ref": uuid.uuid4().hex,
+                },
+                headers={"Authorization": f"bearer {setup['key']}"},
+                timeout=60,
+            ).raise_for_status()
+        print(
+            f"\n{total_cards} cards, server with {args.workers} workers, {args.requests} calls per row; "
+            f"{os.cpu_count()} CPU cores for the server, PostgreSQL and the clients together"
+        )
         print(f"{'clients':>7} {'operation':<14} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} {'p95/floor':>10}")
         for clients in (1, 16):
-            results = run(base, setup["key"], numbers, setup["card"], setup["reward"], args.requests, clients)
+            results = run(
+                base, setup["key"], numbers, redeem_numbers, setup["card"], setup["reward"], args.requests, clients
+            )
             floor50, floor95 = results["read (floor)"]
             for name, (p50, p95) in results.items():
                 print(f"{clients:>7} {name:<14} {p50:>8.1f} {p95:>8.1f} {p50 / floor50:>10.2f} {p95 / floor95:>10.2f}")
+        statuses, (p50, p95) = same_card(base, setup["key"], numbers[0], setup["reward"], args.bursts)
+        answers = ", ".join(f"{count}x HTTP {status}" for status, count in sorted(statuses.items()))
+        print(f"{SAME_CARD_CLIENTS:>7} {'redeem 1 card':<14} {p50:>8.1f} {p95:>8.1f}   answers: {answers}")
     finally:
         server.terminate()
         server.wait(timeout=30)

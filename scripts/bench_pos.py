@@ -54,6 +54,9 @@ reward = env["loyalty_plus.reward"].create({"name": "Bench reward", "program_id"
 env["loyalty_plus.tier"].create({"name": "Gold", "program_id": program.id, "threshold_points": 100000})
 staff = env["loyalty_plus.staff_pin"].create({"name": "Bench", "program_id": program.id,
     "shop_id": company.id, "new_pin": "1234"})
+# a busy shop: 50 staff PINs
+env["loyalty_plus.staff_pin"].create([{"name": f"Staff {n}", "program_id": program.id, "shop_id": company.id,
+    "new_pin": f"{5000 + n}"} for n in range(49)])
 env.flush_all()
 rng = random.Random(7)
 numbers = set()

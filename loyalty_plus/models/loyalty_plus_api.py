@@ -1,6 +1,4 @@
 import math
-import threading
-import time
 from datetime import timedelta
 
 from werkzeug.exceptions import TooManyRequests
@@ -10,13 +8,41 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .loyalty_plus_card import is_valid_card_number, normalize_card_number
 
+API_PATH = "/json/2/loyalty_plus.api/"
 HISTORY_MAX_LIMIT = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# Record ids and offsets are PostgreSQL integers; larger numbers are refused before any query.
+MAX_INTEGER = 2**31 - 1
+# The largest purchase (or returned amount) one call may carry, in the program's currency.
+MAX_AMOUNT = 1_000_000
+# Parameters that must be texts when given.
+TEXT_PARAMETERS = (
+    "query",
+    "card",
+    "name",
+    "email",
+    "phone",
+    "birthday",
+    "lang",
+    "order_ref",
+    "currency",
+    "pin",
+    "note",
+)
+# Seconds a client is told to wait when its write still collides with others on the same card
+# after the server's own retries (answered 409 card_busy by ir.http).
+CARD_BUSY_RETRY_AFTER = 2
 
-# Calls per integration in the current minute, counted in each server process (a worker of a
-# prefork server counts its own calls): {(database, integration id): [minute, calls]}.
-_rate_windows = {}
-_rate_lock = threading.Lock()
+
+def _is_storable_text(text):
+    """Whether PostgreSQL can store ``text``: no NUL character, valid UTF-8 (no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class LoyaltyPlusApiError(UserError):
@@ -59,6 +85,8 @@ class LoyaltyPlusApi(models.AbstractModel):
 
     Success: HTTP 200 and ``{"ok": true, "card": {...}, ...}``. Refusal: an HTTP 4xx whose JSON
     body carries the stable error code in ``context.code`` and the translated text in ``message``.
+    A write that still collides with simultaneous writes on the same card after the server's
+    retries is answered ``409 card_busy`` with ``Retry-After``: send it again, same key.
     """
 
     _name = "loyalty_plus.api"
@@ -80,7 +108,7 @@ class LoyaltyPlusApi(models.AbstractModel):
             ``redeemable``.
         :raise card_not_found: (404) no card of the merchant matches
         """
-        _integration_sudo, shop = self._api_begin("lookup", shop_id)
+        _integration_sudo, shop = self._api_begin("lookup", shop_id, {"query": query})
         card = self._api_card(query, shop)
         return {"ok": True, "card": card._get_summary()}
 
@@ -174,8 +202,7 @@ class LoyaltyPlusApi(models.AbstractModel):
         }
 
         def operation(shop):
-            if not isinstance(amount, (int, float)) or isinstance(amount, bool):
-                raise self._api_error("validation_error", self.env._("The amount must be a number."))
+            self._api_amount(amount)
             if not isinstance(order_ref, str) or not order_ref.strip():
                 raise self._api_error("validation_error", self.env._("The order reference is required."))
             currency_id = None
@@ -264,6 +291,8 @@ class LoyaltyPlusApi(models.AbstractModel):
         }
 
         def operation(shop):
+            if not isinstance(stamps, bool):
+                raise self._api_error("validation_error", self.env._("stamps must be true or false."))
             if bool(reward_id) == bool(stamps):
                 raise self._api_error(
                     "validation_error", self.env._("Redeem either a reward (reward_id) or the stamps (stamps: true).")
@@ -274,7 +303,7 @@ class LoyaltyPlusApi(models.AbstractModel):
                     staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id, order_ref=order_ref
                 )
             return loyalty_card, lambda: loyalty_card.redeem_reward(
-                self._api_int(reward_id, "reward_id"),
+                self._api_int(reward_id, "reward_id", minimum=1),
                 shop_id=shop.id,
                 order_ref=order_ref,
                 staff_pin_id=staff_pin_id,
@@ -319,12 +348,12 @@ class LoyaltyPlusApi(models.AbstractModel):
                 raise self._api_error(
                     "validation_error", self.env._("Give either the transaction_id or the order_ref to void.")
                 )
-            if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool)):
-                raise self._api_error("validation_error", self.env._("The amount must be a number."))
+            if amount is not None:
+                self._api_amount(amount)
             Transaction = self.env["loyalty_plus.transaction"]
             domain = [("company_id", "=", shop.root_id.id)]
             if transaction_id:
-                domain.append(("id", "=", self._api_int(transaction_id, "transaction_id")))
+                domain.append(("id", "=", self._api_int(transaction_id, "transaction_id", minimum=1)))
             else:
                 domain += [("order_ref", "=", order_ref), ("transaction_type", "=", "points_earned")]
             transaction = Transaction.search(domain, limit=1)
@@ -349,7 +378,7 @@ class LoyaltyPlusApi(models.AbstractModel):
             "items": [{"id", "date", "type", "stamps", "points", "points_after", "amount",
             "order_ref", "shop", "origin_transaction_id"}]}``
         """
-        _integration_sudo, shop = self._api_begin("history", shop_id)
+        _integration_sudo, shop = self._api_begin("history", shop_id, {"card": card})
         offset = self._api_int(offset, "offset")
         limit = self._api_int(limit, "limit")
         if offset < 0 or not 1 <= limit <= HISTORY_MAX_LIMIT:
@@ -409,19 +438,66 @@ class LoyaltyPlusApi(models.AbstractModel):
         return LoyaltyPlusApiError(code, message, http_status)
 
     @api.model
-    def _api_int(self, value, name):
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise self._api_error("validation_error", self.env._("%(name)s must be a whole number.", name=name))
-        try:
-            return int(value)
-        except ValueError:
+    def _api_int(self, value, name, minimum=0):
+        """``value`` as an int between ``minimum`` and ``MAX_INTEGER``, else a validation error."""
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+            number = int(value)
+        elif isinstance(value, str) and value.strip().isascii():
+            try:
+                number = int(value)
+            except ValueError:
+                number = None
+        if number is None or not minimum <= number <= MAX_INTEGER:
             raise self._api_error(
-                "validation_error", self.env._("%(name)s must be a whole number.", name=name)
-            ) from None
+                "validation_error",
+                self.env._(
+                    "%(name)s must be a whole number from %(minimum)s to %(maximum)s.",
+                    name=name,
+                    minimum=minimum,
+                    maximum=MAX_INTEGER,
+                ),
+            )
+        return number
 
     @api.model
-    def _api_begin(self, operation, shop_id):
-        """The calling integration and the shop it acts for, once its rights and rate are checked."""
+    def _api_amount(self, amount):
+        """Refuse an amount that is not a number above zero and at most ``MAX_AMOUNT``."""
+        if (
+            isinstance(amount, bool)
+            or not isinstance(amount, (int, float))
+            or not math.isfinite(amount)
+            or not 0 < amount <= MAX_AMOUNT
+        ):
+            raise self._api_error(
+                "validation_error",
+                self.env._("The amount must be a number above 0 and at most %(maximum)s.", maximum=MAX_AMOUNT),
+            )
+
+    @api.model
+    def _api_check_parameters(self, params):
+        """Refuse text parameters that are not texts, or hold characters a database cannot store
+        (NUL, lone surrogates), and malformed ids, before they reach a query."""
+        for name, value in params.items():
+            if value is None:
+                continue
+            if name in TEXT_PARAMETERS or name == "idempotency_key":
+                if not isinstance(value, str):
+                    raise self._api_error("validation_error", self.env._("%(name)s must be a text.", name=name))
+                if not _is_storable_text(value):
+                    raise self._api_error(
+                        "validation_error",
+                        self.env._("%(name)s holds characters that are not allowed.", name=name),
+                    )
+            elif name == "staff_pin_id" and value is not False:
+                self._api_int(value, name, minimum=1)
+
+    @api.model
+    def _api_begin(self, operation, shop_id, params=None):
+        """The calling integration and the shop it acts for, once its rights and rate and the
+        parameters ``params`` are checked."""
         integration_sudo = self.env["loyalty_plus.integration"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
         if not integration_sudo:
             raise self._api_error(
@@ -434,10 +510,11 @@ class LoyaltyPlusApi(models.AbstractModel):
                 self.env._("This integration may not %(operation)s.", operation=operation),
                 403,
             )
+        self._api_check_parameters(params or {})
         if shop_id in (None, False, 0):
             shop = integration_sudo.shop_ids[:1]
         else:
-            shop_id = self._api_int(shop_id, "shop_id")
+            shop_id = self._api_int(shop_id, "shop_id", minimum=1)
             shop = integration_sudo.shop_ids.filtered(lambda s: s.id == shop_id)
             if not shop:
                 raise self._api_error(
@@ -447,16 +524,14 @@ class LoyaltyPlusApi(models.AbstractModel):
 
     @api.model
     def _api_check_rate(self, integration_sudo):
-        now = time.time()
-        minute = int(now // 60)
-        with _rate_lock:
-            window = _rate_windows.get((self.env.cr.dbname, integration_sudo.id))
-            if not window or window[0] != minute:
-                window = _rate_windows[(self.env.cr.dbname, integration_sudo.id)] = [minute, 0]
-            window[1] += 1
-            calls = window[1]
-        if calls > integration_sudo.rate_limit_per_minute:
-            retry_after = max(1, math.ceil((minute + 1) * 60 - now))
+        """Count the call in the integration's minute; refuse it over the integration's limit.
+
+        The counter is the database's (``loyalty_plus.rate_limit``), so the limit holds for the whole
+        server, however many worker processes serve the calls."""
+        retry_after = self.env["loyalty_plus.rate_limit"]._count_hits(
+            [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)]
+        )
+        if retry_after:
             raise LoyaltyPlusRateLimited(
                 self.env._(
                     "Too many calls: %(limit)s per minute allowed; retry in %(seconds)s seconds.",
@@ -496,7 +571,7 @@ class LoyaltyPlusApi(models.AbstractModel):
         ``(card, run)`` where ``run()`` calls the engine; the engine's refusals are translated
         into API error codes.
         """
-        integration_sudo, shop = self._api_begin(operation, shop_id)
+        integration_sudo, shop = self._api_begin(operation, shop_id, dict(params, idempotency_key=idempotency_key))
         if (
             not isinstance(idempotency_key, str)
             or not idempotency_key.strip()

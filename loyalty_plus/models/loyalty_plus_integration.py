@@ -2,8 +2,9 @@ import secrets
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command
+from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import check_identity
 
@@ -78,7 +79,7 @@ class LoyaltyPlusIntegration(models.Model):
         default=600,
         required=True,
         help="Calls beyond this number within a minute are answered with HTTP 429 and Retry-After "
-        "(counted in each server worker).",
+        "(counted for the whole server, however many workers serve the calls).",
     )
     key_duration_days = fields.Selection(
         [("30", "1 Month"), ("90", "3 Months"), ("180", "6 Months"), ("365", "1 Year")],
@@ -95,8 +96,15 @@ class LoyaltyPlusIntegration(models.Model):
         default=lambda self: _generate_webhook_secret(),
         copy=False,
         readonly=True,
-        groups="loyalty_plus.group_loyalty_plus_manager",
-        help="Key of the HMAC-SHA256 signature of every webhook (header X-LoyaltyPlus-Signature).",
+        groups="base.group_system",
+        help="Key of the HMAC-SHA256 signature of every webhook (header X-LoyaltyPlus-Signature). A manager "
+        "sees it once (Show Secret) or replaces it (New Secret).",
+    )
+    webhook_secret_shown = fields.Boolean(
+        string="Secret shown",
+        readonly=True,
+        copy=False,
+        help="The webhook secret was shown once; to see one again, make a new one.",
     )
     webhook_card_updated = fields.Boolean(string="Card updated", default=True)
     webhook_reward_ready = fields.Boolean(string="Reward ready", default=True)
@@ -107,6 +115,28 @@ class LoyaltyPlusIntegration(models.Model):
     _rate_limit_positive = models.Constraint(
         "CHECK (rate_limit_per_minute > 0)", "The rate limit must be at least one call per minute."
     )
+    _webhook_secret_unique = models.UniqueIndex("(webhook_secret)", "Each integration has its own webhook secret.")
+
+    def init(self):
+        # When the column was added, the ORM gave every existing integration the same default
+        # secret: each one gets its own (before the unique index is made).
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM loyalty_plus_integration
+                    WHERE webhook_secret IS NULL OR webhook_secret = '' OR webhook_secret IN (
+                          SELECT webhook_secret FROM loyalty_plus_integration
+                           GROUP BY webhook_secret HAVING count(*) > 1)"""
+            )
+        )
+        for (integration_id,) in rows:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE loyalty_plus_integration SET webhook_secret = %s, webhook_secret_shown = FALSE "
+                    "WHERE id = %s",
+                    _generate_webhook_secret(),
+                    integration_id,
+                )
+            )
 
     @api.constrains("shop_ids", "company_id")
     def _check_shop_ids(self):
@@ -154,12 +184,33 @@ class LoyaltyPlusIntegration(models.Model):
         self.ensure_one()
         return [event for event, field in WEBHOOK_EVENT_FIELDS.items() if self[field]]
 
-    def action_regenerate_webhook_secret(self):
-        """A new signing secret: receivers must use it from the next delivery on."""
+    def action_show_webhook_secret(self):
+        """Backend button: the signing secret, shown once (like an API key)."""
+        self.ensure_one()
         self.check_access("write")
-        for integration in self:
-            integration.sudo().webhook_secret = _generate_webhook_secret()
-        return True
+        integration_sudo = self.sudo()
+        if integration_sudo.webhook_secret_shown:
+            raise UserError(self.env._("The webhook secret was already shown once: make a new one to see it."))
+        integration_sudo.webhook_secret_shown = True
+        return self._get_webhook_secret_action(integration_sudo.webhook_secret)
+
+    def action_regenerate_webhook_secret(self):
+        """A new signing secret, shown once: receivers must use it from the next delivery on."""
+        self.ensure_one()
+        self.check_access("write")
+        secret = _generate_webhook_secret()
+        self.sudo().write({"webhook_secret": secret, "webhook_secret_shown": True})
+        return self._get_webhook_secret_action(secret)
+
+    def _get_webhook_secret_action(self, secret):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "loyalty_plus.webhook_secret.show",
+            "name": self.env._("Webhook Secret"),
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_secret": secret, "default_integration_id": self.id},
+        }
 
     def action_view_webhook_deliveries(self):
         self.ensure_one()

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
 # Calls per minute and per user of each mutating entry point (seed 003, "rate-limit store mutating endpoints").
@@ -67,12 +68,36 @@ class LoyaltyPlusRateLimit(models.Model):
         ip = request.httprequest.remote_addr
         if ip:
             keys.append((f"{action}:ip:{ip}", limit * IP_FACTOR))
+        seconds = self._count_hits(keys)
+        if seconds:
+            raise RateLimitExceeded(
+                self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds)
+            )
+
+    @api.model
+    def _count_hits(self, keys):
+        """Count one hit on each ``(key, cap)`` of ``keys`` in the current minute.
+
+        The counters live in the database, so every worker process of the server counts into the
+        same ones. They are written and committed on a cursor of their own: refused and failed
+        calls count too, and the rows are locked only for an instant.
+
+        :return: the seconds left in the minute when a counter went over its cap, else 0
+        """
         if not keys:
-            return
+            return 0
+        if self.env.cr.readonly:
+            # a read-only request (a lookup): its transaction has written nothing; end it before
+            # opening a read/write cursor, like res.device does for its log
+            self.env.cr.rollback()
         now = fields.Datetime.now()
         window = now.replace(second=0, microsecond=0)
         refused = False
         with self.env.registry.cursor() as cr:
+            if isinstance(cr, Cursor):  # not a test cursor, which is a savepoint of the test's transaction
+                # concurrent hits on one counter wait for each other and add up, instead of failing to
+                # serialize as they would in Odoo's repeatable-read transactions
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             # a counter is not worth waiting for the disk: losing the last instant of it in a crash is fine
             cr.execute("SET LOCAL synchronous_commit = off")
             for key, cap in keys:
@@ -87,11 +112,7 @@ class LoyaltyPlusRateLimit(models.Model):
                 )
                 if cr.fetchone()[0] > cap:
                     refused = True
-        if refused:
-            seconds = max(1, WINDOW_SECONDS - now.second)
-            raise RateLimitExceeded(
-                self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds)
-            )
+        return max(1, WINDOW_SECONDS - now.second) if refused else 0
 
     @api.autovacuum
     def _gc_windows(self):

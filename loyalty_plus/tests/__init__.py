@@ -12,3 +12,5 @@ from . import test_lifecycle_rate_limit
 from . import test_lifecycle_translations
 from . import test_api_webhooks
 from . import test_api_openapi
+from . import test_api_schemathesis
+from . import test_api_contention

@@ -27,6 +27,18 @@ class TestApiOpenApi(HttpCase):
             self.assertEqual(operation["responses"]["422"]["$ref"], "#/components/responses/Unprocessable")
         self.assertEqual(document["components"]["securitySchemes"]["apiKey"]["scheme"], "bearer")
         self.assertIn("code", document["components"]["schemas"]["Error"]["properties"]["context"]["properties"])
+        responses = document["components"]["responses"]
+        self.assertIn("card_busy", responses["Conflict"]["description"])
+        self.assertIn("Retry-After", responses["Conflict"]["headers"])
+        self.assertIn("Retry-After", responses["TooManyRequests"]["headers"])
+        for name in ("enroll", "earn", "stamp", "redeem", "void"):
+            operation = document["paths"][f"/json/2/loyalty_plus.api/{name}"]["post"]
+            self.assertEqual(operation["responses"]["409"]["$ref"], "#/components/responses/Conflict")
+        for name in public:
+            operation = document["paths"][f"/json/2/loyalty_plus.api/{name}"]["post"]
+            self.assertEqual(operation["responses"]["400"]["$ref"], "#/components/responses/BadRequest")
+            request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            self.assertIs(document["components"]["schemas"][request]["additionalProperties"], False, request)
 
     def test_served_document_is_the_checked_in_one(self):
         response = self.url_open("/loyalty_plus/openapi.json")

@@ -7,10 +7,13 @@ import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_webhook_delivery import BACKOFF_BASE_SECONDS
 from odoo.addons.loyalty_plus.tests.common import LoyaltyPlusCase
@@ -247,3 +250,58 @@ class TestApiWebhooks(LoyaltyPlusCase):
         old_secret = integration.webhook_secret
         integration.with_user(self.manager).action_regenerate_webhook_secret()
         self.assertNotEqual(integration.webhook_secret, old_secret)
+
+    def test_webhook_secret_own_shown_once(self):
+        integrations = self.Integration.browse()
+        for name in ("Shop A", "Shop B", "Shop C"):
+            integrations |= self._integration(name, self.receiver.url)
+        integrations |= self._integration("Café shop", False, company=self.cafe)
+        secrets = integrations.mapped("webhook_secret")
+        self.assertEqual(len(set(secrets)), 4, "each integration has its own secret")
+        self.assertTrue(all(len(secret) == 64 for secret in secrets))
+        # a manager never reads it in the form: it is shown once, or replaced
+        shop_a = integrations[0].with_user(self.manager)
+        with self.assertRaises(AccessError):
+            shop_a.read(["webhook_secret"])
+        action = shop_a.action_show_webhook_secret()
+        self.assertEqual(action["res_model"], "loyalty_plus.webhook_secret.show")
+        self.assertEqual(action["context"]["default_secret"], integrations[0].webhook_secret)
+        dialog = self.env["loyalty_plus.webhook_secret.show"].with_user(self.manager).with_context(**action["context"])
+        self.assertEqual(dialog.new({}).secret, integrations[0].webhook_secret)
+        self.assertTrue(shop_a.webhook_secret_shown)
+        with self.assertRaises(UserError):
+            shop_a.action_show_webhook_secret()
+        action = shop_a.action_regenerate_webhook_secret()
+        self.assertNotEqual(action["context"]["default_secret"], secrets[0])
+        self.assertEqual(action["context"]["default_secret"], integrations[0].webhook_secret)
+        with self.assertRaises(AccessError):
+            integrations[3].with_user(self.manager).action_show_webhook_secret()  # the café's
+        with self.assertRaises(AccessError):
+            integrations[1].with_user(self.cashier).action_regenerate_webhook_secret()
+        # integrations made before the field existed got one default between them: each gets its own
+        integrations.flush_recordset()
+        self.env.cr.execute("DROP INDEX loyalty_plus_integration_webhook_secret_unique")
+        self.env.cr.execute(
+            "UPDATE loyalty_plus_integration SET webhook_secret = 'shared', webhook_secret_shown = TRUE WHERE id IN %s",
+            [tuple(integrations[:3].ids)],
+        )
+        self.env.cr.execute(
+            "UPDATE loyalty_plus_integration SET webhook_secret = NULL WHERE id = %s", [integrations[3].id]
+        )
+        self.Integration.init()
+        integrations.invalidate_recordset()
+        secrets = integrations.mapped("webhook_secret")
+        self.assertEqual(len(set(secrets)), 4)
+        self.assertNotIn("shared", secrets)
+        self.assertTrue(all(secret and len(secret) == 64 for secret in secrets))
+        self.assertFalse(any(integrations.mapped("webhook_secret_shown")), "the new secrets can be shown once")
+        # and the database refuses two integrations with one secret
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX loyalty_plus_integration_webhook_secret_unique "
+            "ON loyalty_plus_integration (webhook_secret)"
+        )
+        with self.assertRaises(UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env.cr.execute(
+                "UPDATE loyalty_plus_integration SET webhook_secret = %s WHERE id = %s",
+                [secrets[0], integrations[1].id],
+            )
