@@ -5,6 +5,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.http import request
 
 from .loyalty_plus_card import is_valid_card_number, normalize_card_number
 
@@ -531,6 +532,10 @@ class LoyaltyPlusApi(models.AbstractModel):
         retry_after = self.env["loyalty_plus.rate_limit"]._count_hits(
             [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)]
         )
+        if request:
+            # the engine's per-user and per-IP limits are for people at tills and on the website:
+            # an integration is held to its own limit, counted once per call
+            request.loyalty_plus_rate_counted = True
         if retry_after:
             raise LoyaltyPlusRateLimited(
                 self.env._(

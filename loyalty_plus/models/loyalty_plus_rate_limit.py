@@ -56,8 +56,8 @@ class LoyaltyPlusRateLimit(models.Model):
         are written and committed on a cursor of their own, so refused and failed calls count too and
         the rows are locked only for an instant.
         """
-        if not request:
-            return
+        if not request or getattr(request, "loyalty_plus_rate_counted", False):
+            return  # no network caller, or an API call the integration's own limit already counted
         limit = self._get_limit(action)
         if limit <= 0:
             return
@@ -92,26 +92,26 @@ class LoyaltyPlusRateLimit(models.Model):
             self.env.cr.rollback()
         now = fields.Datetime.now()
         window = now.replace(second=0, microsecond=0)
-        refused = False
+        # one round trip: the settings of the counters' own transaction and all the upserts
+        statements = []
         with self.env.registry.cursor() as cr:
             if isinstance(cr, Cursor):  # not a test cursor, which is a savepoint of the test's transaction
                 # concurrent hits on one counter wait for each other and add up, instead of failing to
                 # serialize as they would in Odoo's repeatable-read transactions
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                statements.append(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
             # a counter is not worth waiting for the disk: losing the last instant of it in a crash is fine
-            cr.execute("SET LOCAL synchronous_commit = off")
-            for key, cap in keys:
-                cr.execute(
-                    SQL(
-                        """INSERT INTO loyalty_plus_rate_limit (key, window_start, hits) VALUES (%s, %s, 1)
-                           ON CONFLICT (key, window_start) DO UPDATE SET hits = loyalty_plus_rate_limit.hits + 1
-                           RETURNING hits""",
-                        key,
-                        window,
-                    )
+            statements.append(SQL("SET LOCAL synchronous_commit = off"))
+            statements.append(
+                SQL(
+                    """INSERT INTO loyalty_plus_rate_limit (key, window_start, hits) VALUES %s
+                       ON CONFLICT (key, window_start) DO UPDATE SET hits = loyalty_plus_rate_limit.hits + 1
+                       RETURNING key, hits""",
+                    SQL(", ").join(SQL("(%s, %s, 1)", key, window) for key, _cap in keys),
                 )
-                if cr.fetchone()[0] > cap:
-                    refused = True
+            )
+            cr.execute(SQL("; ").join(statements))
+            hits = dict(cr.fetchall())
+        refused = any(hits[key] > cap for key, cap in keys)
         return max(1, WINDOW_SECONDS - now.second) if refused else 0
 
     @api.autovacuum

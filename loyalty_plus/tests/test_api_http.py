@@ -425,6 +425,19 @@ class TestApiOperations(LoyaltyPlusApiHttpCase):
         self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
         self.assertLessEqual(int(response.headers["Retry-After"]), 60)
 
+    def test_integration_held_to_its_own_limit_only(self):
+        """The tills' per-user and per-IP caps do not apply to an integration: its own limit does."""
+        self.env["ir.config_parameter"].sudo().set_param("loyalty_plus.rate_limit.earn", 2)
+        statuses = []
+        for n in range(4):
+            status, body, _r = self.call(
+                "earn", idempotency_key=f"own-{n}", card=self.card.card_number, amount=10, order_ref=f"OWN-{n}"
+            )
+            statuses.append((status, body.get("context", {}).get("code")))
+        self.assertEqual([status for status, _code in statuses], [200] * 4, statuses)
+        counters = self.env["loyalty_plus.rate_limit"].sudo().search([("key", "=like", "earn:%")])
+        self.assertFalse(counters, "an API call is counted once, on the integration's counter")
+
     def test_parallel_retries_one_effect(self):
         params = {"idempotency_key": "par-1", "card": self.card.card_number, "amount": 20, "order_ref": "PAR-1"}
         results = []
