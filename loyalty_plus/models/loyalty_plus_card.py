@@ -471,17 +471,21 @@ class LoyaltyPlusCard(models.Model):
         query = (query or "").strip()
         if not query:
             return self.browse()
+        # the merchant of a shop the user may act for (``_get_shop``) is all the company rule of
+        # cards asks: search without it (its parent_of reads the wide company rows at every scan)
+        self.browse().check_access("read")
+        Card = self.sudo()
         base = [("company_id", "=", shop._loyalty_plus_merchant().id)]
         digits = normalize_card_number(query)
         if is_valid_card_number(digits):
-            card = self.search([*base, ("card_number", "=", digits)], limit=1)
+            card = Card.search([*base, ("card_number", "=", digits)], limit=1)
             if card:
-                return card
+                return card.with_env(self.env)
         partner_domain = [("partner_id.email", "=ilike", query)] if "@" in query else [("partner_id.phone", "=", query)]
-        cards = self.search(base + partner_domain, limit=2)
+        cards = Card.search(base + partner_domain, limit=2)
         if len(cards) > 1:
             cards = cards.filtered(lambda c: c.shop_id == shop)[:1]
-        return cards
+        return cards.with_env(self.env)
 
     def _check_operable(self, shop):
         """Refuse operations on inactive cards or programs and on cards of another merchant."""
