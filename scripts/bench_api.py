@@ -42,7 +42,12 @@ PYTHONPATH = ODOO_ROOT / "usr/lib/python3/dist-packages"
 ODOO_BIN = ODOO_ROOT / "usr/bin/odoo"
 PYTHON = ROOT / ".cache" / "venv" / "bin" / "python"
 CONF = ROOT / ".cache" / "odoo.conf"
-TEMPLATE = os.environ.get("LP_TEMPLATE_DB", "lp_tmpl_a961b7a990")
+TEMPLATE = (
+    os.environ.get("LP_TEMPLATE_DB")
+    or subprocess.run(
+        ["bash", "-c", f"source {ROOT}/scripts/lib.sh && lp_template_name"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+)
 # cards given points for the redeems of the run: 16 clients x 4 cards each
 REDEEM_CARDS = 64
 SAME_CARD_CLIENTS = 16

@@ -30,9 +30,8 @@ def sh(cmd):
 def prepare(db, n_cards):
     exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True).stdout
     if f" {db} " not in exists:
-        template = sh("ls -d /dev/null >/dev/null; psql -lqt | cut -d'|' -f1 | grep -o 'lp_tmpl_[0-9a-f]*' | head -1")
-        template = template.stdout.decode().strip()
-        if not template:
+        template = sh("lp_template_name").stdout.decode().strip()
+        if f" {template} " not in exists:
             sys.exit("run scripts/test.sh once first: it builds the template database")
         sh(f"odoo db -c $ODOO_CONF duplicate -f {template} {db}")
         sh(f"odoo -c $ODOO_CONF -d {db} -i loyalty_plus --stop-after-init --log-level=warn")

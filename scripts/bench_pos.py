@@ -30,7 +30,12 @@ ODOO_ROOT = ROOT / ".cache/odoo-root"
 PYTHONPATH = ODOO_ROOT / "usr/lib/python3/dist-packages"
 ODOO = [str(ROOT / ".cache/venv/bin/python"), str(ODOO_ROOT / "usr/bin/odoo")]
 CONF = os.environ.get("LP_ODOO_CONF", str(ROOT / ".cache/odoo.conf"))
-TEMPLATE = os.environ.get("LP_TEMPLATE_DB", "lp_tmpl_a961b7a990")
+TEMPLATE = (
+    os.environ.get("LP_TEMPLATE_DB")
+    or subprocess.run(
+        ["bash", "-c", f"source {ROOT}/scripts/lib.sh && lp_template_name"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+)
 ENV = dict(os.environ, PYTHONPATH=str(PYTHONPATH))
 
 SETUP = r"""

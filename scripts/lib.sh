@@ -9,6 +9,11 @@ ODOO_CONF="$CACHE/odoo.conf"
 LP_MODULES="loyalty_plus,loyalty_plus_pos,loyalty_plus_website,loyalty_plus_wallet"
 # the Odoo modules ours depend on: installed once into a template database
 LP_DEPENDS="base,mail,portal,point_of_sale,website"
+# the template database scripts/test.sh builds: one per checkout (its filestore lives in the
+# checkout), Odoo version and dependency set; the benchmarks copy it too
+lp_template_name() {
+    echo "lp_tmpl_$(printf '%s %s %s' "$LP_DEPENDS" "$(cat "$CACHE/odoo-19.version" 2>/dev/null)" "$CACHE" | sha256sum | cut -c1-10)"
+}
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

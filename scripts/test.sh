@@ -6,8 +6,7 @@ source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/setup.sh" || exit 1
 
 TAGS=${1:-$(echo "$LP_MODULES" | sed 's/\([a-z_]*\)/\/\1/g')}
-# one template per checkout (its filestore lives in the checkout), Odoo version and dependency set
-TEMPLATE="lp_tmpl_$(printf '%s %s %s' "$LP_DEPENDS" "$(cat "$CACHE/odoo-19.version")" "$CACHE" | sha256sum | cut -c1-10)"
+TEMPLATE=$(lp_template_name)
 RUN_DB="lp_test_$$"
 LOGDIR="$CACHE/logs"; mkdir -p "$LOGDIR"
 LOG="$LOGDIR/test-$(date +%Y%m%d-%H%M%S).log"
