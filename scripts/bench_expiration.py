@@ -8,8 +8,9 @@ the program's expiry), then, each phase in a fresh process so that its peak memo
 1. ``loop``: the plain per-card ORM loop (one ``_apply_ledger("points_expired")`` per card, the engine's
    own path) on ``--sample`` due cards, rolled back afterwards so that the cron sees the same data;
 2. ``cron``: the expiration cron run end to end as the scheduler runs it (``method_direct_trigger``:
-   chunks of EXPIRY_CHUNK cards, one commit each) until its last callback reports nothing left, with
-   its wall time, scheduler runs and callbacks, and peak memory;
+   chunks of EXPIRY_CHUNK cards, one commit each, in EXPIRY_WORKERS transactions side by side) until
+   its last callback reports nothing left, with its wall time, scheduler runs and callbacks, and peak
+   memory;
 3. the ledger invariant checked over every card, and the rate of the "points expired" emails queued
    afterwards by their own cron (measured on a sample, rolled back).
 
@@ -202,7 +203,9 @@ def phase_cron(args):
     """The expiration cron, end to end, as the scheduler runs it."""
     from odoo import api
 
-    registry = odoo_env(args.db)
+    registry = odoo_env(args.db)  # sets the addons path up
+    from odoo.addons.loyalty_plus.models.loyalty_plus_card_lifecycle import EXPIRY_CHUNK, EXPIRY_WORKERS
+
     with registry.cursor() as cr:
         env = api.Environment(cr, 1, {})
         cr.execute(
@@ -251,6 +254,8 @@ def phase_cron(args):
             {
                 "cards": cards,
                 "due": due,
+                "chunk": EXPIRY_CHUNK,
+                "workers": EXPIRY_WORKERS,
                 "scheduler_runs": runs,
                 "callbacks": callbacks,
                 "still_due": still_due,
@@ -369,7 +374,8 @@ def main():
         f"expiration cron: {cron['cards']:,} cards, {cron['due']:,} due, {cron['expired_rows']:,} expired "
         f"({cron['expired_points']:,} points) in {cron['seconds']} s over {cron['scheduler_runs']} scheduler run(s) "
         f"({cron['callbacks']} callbacks); still due {cron['still_due']:,}; "
-        f"last progress (done, remaining) {cron['cron_progress_done_remaining']}"
+        f"last progress (done, remaining) {cron['cron_progress_done_remaining']}; "
+        f"chunks of {cron['chunk']:,} cards, {cron['workers']} transaction(s) side by side"
     )
     print(
         f"  peak memory: Python heap {cron['python_heap_peak_mb']} MB (tracemalloc), "

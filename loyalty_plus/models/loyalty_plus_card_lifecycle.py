@@ -1,19 +1,36 @@
 import logging
+import queue
+import threading
 from datetime import datetime, timedelta
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
+from odoo.orm.environments import Transaction
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
 EXPIRY_CHUNK = 10000  # cards expired per statement and commit (about a second of row locks)
+EXPIRY_WORKERS = 2  # transactions expiring points side by side, each on its own share of the cards
 MAIL_BATCH = 200  # emails queued per commit
 TIER_CHUNK = 5000  # cards reviewed per statement and commit
 WARNING_DAYS = 14  # the expiry warning goes out this many days before the points expire
 REENGAGEMENT_QUIET_DAYS = 90  # at most one re-engagement email a quarter
 BIRTHDAY_HOUR = 8  # birthday emails go out from this local hour on
+
+
+def _collect_chunk_reports(reports, wait):
+    """Cards expired by the chunks the helper threads reported (waiting up to a second for one if
+    ``wait``)."""
+    processed = 0
+    try:
+        report = reports.get(timeout=1) if wait else reports.get_nowait()
+        while True:
+            processed += report or 0
+            report = reports.get_nowait()
+    except queue.Empty:
+        return processed
 
 
 class LoyaltyPlusCard(models.Model):
@@ -159,7 +176,7 @@ class LoyaltyPlusCard(models.Model):
         return total
 
     @api.model
-    def _expire_points_chunk(self, program_id, cutoff, now, limit=EXPIRY_CHUNK, position=None):
+    def _expire_points_chunk(self, program_id, cutoff, now, limit=EXPIRY_CHUNK, position=None, partition=(1, 0)):
         """Expire the points of up to ``limit`` due cards of a program in one statement: lock them
         (skipping those a till holds: a later run takes them), empty the balances, write one
         ``points_expired`` ledger row each (from the rows the update returns, so that each card is read
@@ -167,16 +184,20 @@ class LoyaltyPlusCard(models.Model):
 
         ``position`` (a dict, optional) carries the ``(last_activity_date, id)`` of the last card of the
         previous chunk of the same run under "after", and receives this chunk's: the index scan then
-        starts past the cards already expired, whose old index entries stay until a vacuum. Returns the
-        number of cards expired."""
+        starts past the cards already expired, whose old index entries stay until a vacuum.
+        ``partition`` ``(parts, part)`` restricts the chunk to the cards whose id modulo ``parts`` is
+        ``part``: parallel transactions then never wait for each other's row locks. Returns the number of
+        cards expired."""
         after_date, after_id = (position or {}).get("after") or (None, 0)
+        parts, part = partition
+        in_partition = SQL("AND id %% %s = %s", parts, part) if parts > 1 else SQL()
         self.env.cr.execute(
             SQL(
                 """
                 WITH due AS (
                     SELECT id, last_activity_date FROM loyalty_plus_card
                      WHERE program_id = %(program)s AND points_balance > 0 AND last_activity_date < %(cutoff)s
-                       AND active
+                       AND active %(in_partition)s
                        AND (%(after_date)s::timestamp IS NULL
                             OR (last_activity_date, id) > (%(after_date)s::timestamp, %(after_id)s))
                      ORDER BY last_activity_date, id
@@ -215,6 +236,7 @@ class LoyaltyPlusCard(models.Model):
                 limit=limit,
                 after_date=after_date,
                 after_id=after_id,
+                in_partition=in_partition,
                 uid=self.env.uid,
                 now=now,
             )
@@ -225,39 +247,116 @@ class LoyaltyPlusCard(models.Model):
         return count
 
     @api.model
-    def _cron_expire_points(self, chunk_size=EXPIRY_CHUNK):
+    def _cron_expire_points(self, chunk_size=EXPIRY_CHUNK, workers=None):
         """Daily: cards inactive longer than their program's expiry lose their points.
 
         One commit per chunk; a run that is killed or runs out of time leaves whole chunks done and the
-        next run takes the rest (expired cards have no balance left, so nothing expires twice)."""
+        next run takes the rest (expired cards have no balance left, so nothing expires twice).
+        ``workers`` transactions expire disjoint partitions of the cards side by side (the statement
+        spends its time in PostgreSQL, on one core per transaction)."""
         self.env.flush_all()
         now = fields.Datetime.now()
         cutoffs = self._get_expiry_cutoffs(now)
         remaining = self._count_points_due(cutoffs)
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=remaining)
+        self.env["ir.cron"]._commit_progress(remaining=remaining)
+        if workers is None:
+            # in a test every cursor shares the test's connection: nothing can run beside it
+            workers = 1 if modules.module.current_test else EXPIRY_WORKERS
         total = 0
         for program_id, cutoff in cutoffs.items():
-            position = {}
-            while remaining:
-                count = self._expire_points_chunk(program_id, cutoff, now, limit=chunk_size, position=position)
-                if not count:
-                    break
-                total += count
-                remaining = max(remaining - count, 0)
-                self.invalidate_model()
-                self.env["loyalty_plus.transaction"].invalidate_model()
-                if not cron._commit_progress(processed=count, remaining=remaining):
-                    remaining = 0  # out of time: the scheduler runs the job again for the rest
-                    break
-                if count < chunk_size:
-                    break  # the end of this program's due cards (those a till held: the next run)
+            if not remaining:
+                break
+            expired, remaining, out_of_time = self._expire_program_points(
+                program_id, cutoff, now, chunk_size, workers, remaining
+            )
+            total += expired
+            if out_of_time:
+                break  # the scheduler runs the job again for the rest
         _logger.info("Loyalty+: expired the points of %s cards", total)
         if total:
             notices = self.env.ref("loyalty_plus.ir_cron_points_expired_notices", raise_if_not_found=False)
             if notices:
                 notices._trigger()
         return total
+
+    @api.model
+    def _expire_program_points(self, program_id, cutoff, now, chunk_size, workers, remaining):
+        """Expire the due cards of a program, chunk by chunk: partition 0 here, on the cron's cursor,
+        which reports the progress of all; the other partitions in threads, each on a cursor of its own.
+        Returns ``(cards expired, cards still due, out of time)``."""
+        cron = self.env["ir.cron"]
+        stop = threading.Event()
+        reports = queue.SimpleQueue()
+        failures = []
+        helpers = [
+            threading.Thread(
+                target=self._expire_points_partition,
+                args=(program_id, cutoff, now, chunk_size, (workers, part), stop, reports, failures),
+                name=f"loyalty_plus_expiry_{part}",
+                daemon=True,
+            )
+            for part in range(1, workers)
+        ]
+        for helper in helpers:
+            helper.start()
+        expired, mine_left, out_of_time = 0, True, False
+        position = {}
+        try:
+            while mine_left or any(helper.is_alive() for helper in helpers):
+                processed, waiting = 0, not mine_left
+                if mine_left:
+                    processed = self._expire_points_chunk(
+                        program_id, cutoff, now, limit=chunk_size, position=position, partition=(workers, 0)
+                    )
+                    # a short chunk is the end of the partition (the cards a till held: the next run)
+                    mine_left = processed == chunk_size
+                processed += _collect_chunk_reports(reports, wait=waiting)
+                expired += processed
+                remaining = max(remaining - processed, 0)
+                self.invalidate_model()
+                self.env["loyalty_plus.transaction"].invalidate_model()
+                if not cron._commit_progress(processed=processed, remaining=remaining):
+                    out_of_time = True
+                    break
+                if failures:
+                    break
+        finally:
+            stop.set()
+            for helper in helpers:
+                helper.join()
+        # the chunks the helpers committed while they stopped
+        if processed := _collect_chunk_reports(reports, wait=False):
+            expired += processed
+            remaining = max(remaining - processed, 0)
+            cron._commit_progress(processed=processed, remaining=remaining)
+        if failures:
+            raise failures[0]
+        return expired, remaining, out_of_time
+
+    def _expire_points_partition(self, program_id, cutoff, now, chunk_size, partition, stop, reports, failures):
+        """Thread body: expire one partition of a program's due cards until it is done or ``stop`` is
+        set, one transaction per chunk. Puts the count of each committed chunk in ``reports``, then None
+        when it stops; an error that stops it goes to ``failures``."""
+        try:
+            with self.env.registry.cursor() as cr:
+                # a transaction object of its own up front: looking the registry up would need
+                # Registry._lock, which the thread that started this one may hold
+                cr.transaction = Transaction(self.env.registry)
+                card_model = self.with_env(self.env(cr=cr))
+                position = {}
+                while not stop.is_set():
+                    count = card_model._expire_points_chunk(
+                        program_id, cutoff, now, limit=chunk_size, position=position, partition=partition
+                    )
+                    # the cron thread reports this chunk's progress to the scheduler
+                    cr.commit()  # pylint: disable=invalid-commit
+                    reports.put(count)
+                    if count < chunk_size:
+                        break
+        except Exception as error:  # handed over to the cron thread, which raises it
+            failures.append(error)
+        finally:
+            reports.put(None)
 
     @api.model
     def _cron_send_points_expired_notices(self, batch_size=MAIL_BATCH):

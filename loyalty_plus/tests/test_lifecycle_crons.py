@@ -1,6 +1,10 @@
+import uuid
 from datetime import date, datetime, timedelta
 
-from odoo.tests import freeze_time, tagged
+from odoo import api
+from odoo.modules.registry import Registry
+from odoo.orm.environments import Transaction
+from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
 
 from .common import LoyaltyPlusCase
 
@@ -107,6 +111,29 @@ class TestLifecycleCrons(LoyaltyPlusCase):
             self.assertEqual(len(self.expired_rows(card)), 1)
             self.assertEqual(card.total_points_expired, 10 + i)
             self.assertEqual(len(self.mails(card, "mail_template_points_expired")), 1)
+            self.assertLedgerMatches(card)
+
+    def test_expiration_partition_killed_then_rerun(self):
+        with freeze_time(T0):
+            cards = [self.new_card(f"Part{i}", 20 + i) for i in range(6)]
+        odd = [card for card in cards if card.id % 2]
+        with freeze_time(T0 + timedelta(days=101)):
+            self.env.flush_all()
+            # a run killed after the helper thread of partition 1 (of 2) committed its first chunk
+            now = datetime.now()
+            done = self.Card._expire_points_chunk(
+                self.program.id, now - timedelta(days=100), now, limit=2, partition=(2, 1)
+            )
+            self.assertEqual(done, min(2, len(odd)))
+            self.Card.invalidate_model()
+            self.assertEqual({card for card in cards if card.total_points_expired}, set(odd[:done]))
+            # the next run (one worker here) takes the rest of both partitions, and nothing twice
+            self.assertEqual(self.Card._cron_expire_points(chunk_size=2), len(cards) - done)
+            self.assertEqual(self.Card._cron_expire_points(chunk_size=2), 0)
+        for i, card in enumerate(cards):
+            self.assertEqual(len(self.expired_rows(card)), 1)
+            self.assertEqual(self.expired_rows(card).points_delta, -(20 + i))
+            self.assertEqual(card.expired_notice_points, 20 + i)
             self.assertLedgerMatches(card)
 
     def test_expiry_warning_once_per_cycle(self):
@@ -270,3 +297,119 @@ class TestLifecycleCrons(LoyaltyPlusCase):
         self.assertTrue(card.reward_ready_mail_due)
         Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 3)
+
+
+@tagged("post_install", "-at_install")
+class TestExpirationParallel(BaseCase):
+    """The expiration as it runs in production: partitions side by side in threads, each on its own
+    connection, committing chunk by chunk, next to a till that holds a card. The data is committed,
+    and removed afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            company = env["res.company"].create(
+                {"name": f"Expiry Bakery {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
+            )
+            program = env["loyalty_plus.program"].create(
+                {
+                    "name": "Expiry",
+                    "company_id": company.id,
+                    "program_type": "points",
+                    "points_expiration_days": 100,
+                    "welcome_bonus_points": 0,
+                    "require_staff_pin": False,
+                }
+            )
+            partners = env["res.partner"].create([{"name": f"Sleeper {i}"} for i in range(9)])
+            cards = env["loyalty_plus.card"].create(
+                [{"partner_id": partner.id, "program_id": program.id, "shop_id": company.id} for partner in partners]
+            )
+            for i, card in enumerate(cards):
+                card._apply_ledger("points_earned", points=10 + i, shop=company)
+            # a tenth card, still active: not due
+            busy = env["loyalty_plus.card"].create(
+                {"partner_id": env["res.partner"].create({"name": "Busy"}).id, "program_id": program.id}
+            )
+            busy._apply_ledger("points_earned", points=7, shop=company)
+            env.flush_all()
+            cr.execute(
+                "UPDATE loyalty_plus_card SET last_activity_date = now() at time zone 'UTC' - interval '200 days' "
+                "WHERE id IN %s",
+                [tuple(cards.ids)],
+            )
+            cls.ids = {
+                "company": company.id,
+                "program": program.id,
+                "partners": partners.ids + busy.partner_id.ids,
+                "cards": cards.ids,
+                "busy": busy.id,
+            }
+
+    @classmethod
+    def tearDownClass(cls):
+        ids = cls.ids
+        with cls.registry.cursor() as cr:
+            # the ledger is append-only for the ORM: the test's own rows go with SQL
+            cr.execute("DELETE FROM loyalty_plus_transaction WHERE program_id = %s", [ids["program"]])
+            cr.execute("DELETE FROM loyalty_plus_card WHERE program_id = %s", [ids["program"]])
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["loyalty_plus.program"].browse(ids["program"]).unlink()
+            env["res.partner"].browse(ids["partners"]).unlink()
+            env["res.company"].browse(ids["company"]).action_archive()
+        super().tearDownClass()
+
+    def _expire(self, workers=2):
+        """One run of the expiration of the test's program, as the cron runs it (chunks of 2)."""
+        with self.registry.cursor() as cr:
+            # a transaction object of its own up front: the test runner holds Registry._lock
+            cr.transaction = Transaction(self.registry)
+            Card = api.Environment(cr, api.SUPERUSER_ID, {})["loyalty_plus.card"]
+            now = datetime.now()
+            expired, remaining, out_of_time = Card._expire_program_points(
+                self.ids["program"], now - timedelta(days=100), now, 2, workers, len(self.ids["cards"])
+            )
+            self.assertFalse(out_of_time)
+            return expired, remaining
+
+    def _ledger(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """SELECT c.id, c.points_balance, c.total_points_expired, c.expired_notice_points,
+                          c.total_points_earned - c.total_points_expired,
+                          (SELECT coalesce(sum(points_delta), 0) FROM loyalty_plus_transaction WHERE card_id = c.id),
+                          (SELECT count(*) FROM loyalty_plus_transaction
+                            WHERE card_id = c.id AND transaction_type = 'points_expired')
+                     FROM loyalty_plus_card c WHERE c.program_id = %s""",
+                [self.ids["program"]],
+            )
+            return {row[0]: row[1:] for row in cr.fetchall()}
+
+    def test_parallel_expiration_with_a_till_holding_a_card(self):
+        held_id = self.ids["cards"][4]
+        with self.registry.cursor() as till_cr:
+            # a till serves a due card: it holds the card's row lock while the expiration runs
+            till_cr.execute("SELECT id FROM loyalty_plus_card WHERE id = %s FOR UPDATE", [held_id])
+            expired, remaining = self._expire()
+            self.assertEqual(expired, 8, "every due card but the held one, without waiting for the till")
+            self.assertEqual(remaining, 1)
+            till_cr.rollback()
+        ledger = self._ledger()
+        for i, card_id in enumerate(self.ids["cards"]):
+            balance, expired_total, notice, earned_left, ledger_sum, expired_rows = ledger[card_id]
+            self.assertEqual(balance, ledger_sum)
+            self.assertEqual(balance, earned_left)
+            if card_id == held_id:
+                self.assertEqual((balance, expired_rows, notice), (10 + i, 0, 0))
+            else:
+                self.assertEqual((balance, expired_total, notice, expired_rows), (0, 10 + i, 10 + i, 1))
+        self.assertEqual(ledger[self.ids["busy"]][:3], (7, 0, 0), "an active card keeps its points")
+        # the next run takes the card the till held, and nothing twice
+        self.assertEqual(self._expire()[0], 1)
+        self.assertEqual(self._expire()[0], 0)
+        ledger = self._ledger()
+        self.assertEqual(ledger[held_id][:3], (0, 14, 14))
+        self.assertEqual(sum(row[-1] for row in ledger.values()), 9, "one ledger row per expired card")
