@@ -35,6 +35,8 @@ def prepare(db, n_cards):
             sys.exit("run scripts/test.sh once first: it builds the template database")
         sh(f"odoo db -c $ODOO_CONF duplicate -f {template} {db}")
         sh(f"odoo -c $ODOO_CONF -d {db} -i loyalty_plus --stop-after-init --log-level=warn")
+    else:  # a database of an earlier run: bring it to the code measured
+        sh(f"odoo -c $ODOO_CONF -d {db} -u loyalty_plus --stop-after-init --log-level=warn")
     config.parse_config(["-c", os.path.join(ROOT, ".cache/odoo.conf"), "-d", db, "--log-level=warn"])
     registry = Registry(db)
     with registry.cursor() as cr:
