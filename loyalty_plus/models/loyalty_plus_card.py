@@ -628,7 +628,7 @@ class LoyaltyPlusCard(models.Model):
                        last_stamp_date, last_points_date, last_activity_date, write_date, write_uid""",
                 stamps=stamps,
                 stamps_earned=stamps if transaction_type == "stamp_earned" else 0,
-                stamps_redeemed=-stamps if transaction_type == "stamp_redeemed" else 0,
+                stamps_redeemed=-stamps if transaction_type in ("stamp_redeemed", "stamp_refunded") else 0,
                 points=points,
                 earned=earned,
                 redeemed=-points if transaction_type in ("points_redeemed", "points_refunded") else 0,

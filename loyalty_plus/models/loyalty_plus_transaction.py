@@ -6,6 +6,7 @@ TRANSACTION_TYPES = [
     ("stamp_earned", "Stamp earned"),
     ("stamp_redeemed", "Stamps redeemed"),
     ("stamp_voided", "Stamp voided"),
+    ("stamp_refunded", "Stamps given back"),
     ("points_earned", "Points earned"),
     ("points_redeemed", "Points redeemed"),
     ("points_refunded", "Points refunded"),
@@ -134,6 +135,12 @@ class LoyaltyPlusTransaction(models.Model):
             if card.stamp_count < 1:
                 raise UserError(self.env._("The stamp was already spent on a reward: nothing left to void."))
             tx = card._apply_ledger("stamp_voided", stamps=-1, shop=shop, origin=origin, note=note, lock=False)
+        elif origin.transaction_type == "stamp_redeemed":
+            # the free item did not happen (or came back): the full card is the customer's again
+            origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])._cancel()
+            tx = card._apply_ledger(
+                "stamp_refunded", stamps=-origin.stamps_delta, shop=shop, origin=origin, note=note, lock=False
+            )
         elif origin.transaction_type == "points_redeemed":
             redemption = origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])
             redemption._cancel()

@@ -40,6 +40,28 @@ class TestApiOpenApi(HttpCase):
             request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
             self.assertIs(document["components"]["schemas"][request]["additionalProperties"], False, request)
 
+    def test_history_types_are_the_ledger_types(self):
+        """Every type of ledger row a history answer can carry is in the document's enum."""
+
+        def walk(node):
+            if isinstance(node, dict):
+                yield node
+                for value in node.values():
+                    yield from walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    yield from walk(value)
+
+        enums = [
+            node["enum"]
+            for node in walk(json.loads(self._checked_in()))
+            if "enum" in node and "points_earned" in node["enum"]
+        ]
+        self.assertTrue(enums)
+        ledger_types = set(self.env["loyalty_plus.transaction"]._fields["transaction_type"].get_values(self.env))
+        for enum in enums:
+            self.assertEqual(set(enum), ledger_types)
+
     def test_served_document_is_the_checked_in_one(self):
         response = self.url_open("/loyalty_plus/openapi.json")
         self.assertEqual(response.status_code, 200)

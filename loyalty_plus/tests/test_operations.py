@@ -252,6 +252,23 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
         with self.assertRaisesRegex(UserError, "cannot be voided"):
             welcome.void()
 
+    def test_void_stamp_redemption_gives_the_full_card_back(self):
+        for _i in range(self.program.stamps_target):
+            self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery)
+        result = self.as_user(self.card, self.manager).redeem_stamps(
+            staff_pin_id=self.pin_anna.id, pin="1234", shop_id=self.bakery.id
+        )
+        redemption = self.env["loyalty_plus.redemption"].search([("code", "=", result["code"])])
+        tx = self.as_user(self.env["loyalty_plus.transaction"].browse(result["transaction_id"]), self.manager)
+        tx.void(note="the oven broke: no free item")
+        self.assertEqual(self.card.stamp_count, self.program.stamps_target)
+        self.assertEqual(self.card.total_stamps_redeemed, 0)
+        self.assertEqual(redemption.state, "cancelled")
+        back = self.card.transaction_ids.filtered(lambda t: t.transaction_type == "stamp_refunded")
+        self.assertEqual((back.stamps_delta, back.origin_transaction_id), (self.program.stamps_target, tx))
+        with self.assertRaisesRegex(UserError, "already voided"):
+            tx.void()
+
     def test_adjust(self):
         card_c = self.as_user(self.card, self.cashier)
         with self.assertRaises(AccessError):

@@ -270,6 +270,27 @@ class PosOrder(models.Model):
                 )
         return notes
 
+    def _loyalty_plus_give_back_stamps(self, card, line, origin, shop):
+        """A returned free item of a stamp card: its full card goes back on the customer's card (one
+        card per item returned, never more than the items the original line spent)."""
+        original = line.refunded_orderline_id
+        spent = -origin.stamps_delta
+        per_item = spent // max(int(abs(original.qty)), 1)
+        given_back = sum(
+            self.env["loyalty_plus.transaction"]
+            .sudo()
+            .search([("origin_transaction_id", "=", origin.id), ("transaction_type", "=", "stamp_refunded")])
+            .mapped("stamps_delta")
+        )
+        stamps = min(per_item * int(abs(line.qty)), spent - given_back)
+        if stamps <= 0:
+            return
+        if given_back + stamps == spent:  # every free item is back: its code is void too
+            self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])._cancel()
+        card.with_env(self.env)._apply_ledger(
+            "stamp_refunded", stamps=stamps, shop=shop, origin=origin, order_ref=self.uuid, lock=False
+        )
+
     def _loyalty_plus_use_vouchers(self, shop):
         """Use the voucher codes the customer brought (the order needs no card for that)."""
         notes = []
@@ -321,8 +342,8 @@ class PosOrder(models.Model):
         cashier who synced it. The same holds for the points of a returned reward, which go back
         to the customer because the discount was paid back.
 
-        Not undone by a refund: the stamps of a returned stamp card reward (the engine has no
-        stamp refund entry) and a voucher code the customer used on the original order."""
+        A returned free item of a full stamp card gives its stamps back. Not undone by a refund: a
+        voucher code the customer used on the original order."""
         notes = []
         Transaction = self.env["loyalty_plus.transaction"].sudo()
         refund_lines = self.lines.filtered("refunded_orderline_id")
@@ -333,6 +354,9 @@ class PosOrder(models.Model):
         card._lock()
         for line in refund_lines.filtered(lambda ln: ln.refunded_orderline_id.lp_transaction_id):
             origin = line.refunded_orderline_id.lp_transaction_id.sudo()
+            if origin.transaction_type == "stamp_redeemed":
+                self._loyalty_plus_give_back_stamps(card, line, origin, shop)
+                continue
             if origin.transaction_type != "points_redeemed" or Transaction.search_count(
                 [("origin_transaction_id", "=", origin.id)], limit=1
             ):

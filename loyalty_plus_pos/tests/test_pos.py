@@ -278,6 +278,41 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         order = self._sync(data)
         self.assertEqual((order.lp_stamps_redeemed, self.card.stamp_count), (6, 0))
 
+    def test_returned_free_items_give_their_stamps_back(self):
+        self._give_stamps(self.card, 6)
+        config = self.main_pos_config.id
+        data = self._order([self._line()], card=self.card)
+        approval = (
+            self.env["loyalty_plus.card"]
+            .with_user(self.pos_user)
+            .browse(self.card.id)
+            .pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        )
+        data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"], qty=2)))
+        order = self._sync(data)
+        stamp_line = order.lines.filtered("lp_stamp_reward")
+        self.assertEqual(self.card.stamp_count, 0)
+
+        def refund_one():
+            refund = self._order(
+                [self._line(-1, 0, product_id=self.coffee.id, refunded_orderline_id=stamp_line.id)], partner=self.lea
+            )
+            refund["lp_card_id"] = False
+            return self._sync(refund)
+
+        refund_one()
+        self.assertEqual(self.card.stamp_count, 3, "one free item back: one full card back")
+        self.assertEqual(stamp_line.lp_redemption_id.state, "used", "the other free item was given")
+        refund_one()
+        self.assertEqual(self.card.stamp_count, 6)
+        self.assertEqual(stamp_line.lp_redemption_id.state, "cancelled")
+        refund_one()  # more items returned than were given: nothing more comes back
+        self.assertEqual(self.card.stamp_count, 6)
+        given_back = self._ledger(self.card, transaction_type="stamp_refunded")
+        self.assertEqual(given_back.mapped("stamps_delta"), [3, 3])
+        self.assertEqual(self.card.total_stamps_redeemed, 0)
+        self.assertEqual(self.card.stamp_count, sum(self._ledger(self.card).mapped("stamps_delta")))
+
     def test_stamp_reward_needs_the_server_approval_of_its_order(self):
         self._give_stamps(self.card, 3)
         Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
