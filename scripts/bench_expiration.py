@@ -174,8 +174,12 @@ def due_ids(cr, limit):
 
 
 def phase_loop(args):
-    """The per-card ORM loop the cron replaces, on a sample, rolled back."""
-    from odoo import api
+    """The per-card ORM loop the cron replaces, on a sample, rolled back: for each card, the ledger
+    row made by the ORM's ``create`` and the balances set by the ORM's ``write`` (the model's guard
+    against balance writes is for business code, not for this yardstick). Then, for scale, the
+    engine's own per-card path (``_apply_ledger``: one INSERT and one UPDATE, plus its hooks) on
+    ``--engine-sample`` cards."""
+    from odoo import api, models
 
     registry = odoo_env(args.db)
     with registry.cursor() as cr:
@@ -183,10 +187,40 @@ def phase_loop(args):
         ids = due_ids(cr, args.sample)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
+        Transaction = env["loyalty_plus.transaction"]
         for card in env["loyalty_plus.card"].browse(ids):
-            card._apply_ledger("points_expired", points=-card.points_balance, shop=card.shop_id)
+            points = card.points_balance
+            Transaction.create(
+                {
+                    "card_id": card.id,
+                    "program_id": card.program_id.id,
+                    "company_id": card.company_id.id,
+                    "shop_id": card.shop_id.id,
+                    "transaction_type": "points_expired",
+                    "points_delta": -points,
+                    "points_after": 0,
+                    "stamps_after": card.stamp_count,
+                    "user_id": env.uid,
+                    "currency_id": card.program_id.currency_id.id,
+                }
+            )
+            models.Model.write(
+                card,
+                {
+                    "points_balance": 0,
+                    "total_points_expired": card.total_points_expired + points,
+                    "expired_notice_points": points,
+                },
+            )
         env.flush_all()
         seconds = time.perf_counter() - t0
+        cr.rollback()
+        engine_ids = due_ids(cr, args.engine_sample)
+        t0 = time.perf_counter()
+        for card in env["loyalty_plus.card"].browse(engine_ids):
+            card._apply_ledger("points_expired", points=-card.points_balance, shop=card.shop_id)
+        env.flush_all()
+        engine_seconds = time.perf_counter() - t0
         cr.rollback()
     print(
         json.dumps(
@@ -194,6 +228,8 @@ def phase_loop(args):
                 "cards": len(ids),
                 "seconds": round(seconds, 2),
                 "rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1),
+                "engine_cards": len(engine_ids),
+                "engine_seconds": round(engine_seconds, 2),
             }
         )
     )
@@ -325,6 +361,8 @@ def run_phase(args, phase):
         str(args.sample),
         "--mail-sample",
         str(args.mail_sample),
+        "--engine-sample",
+        str(args.engine_sample),
     ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -341,6 +379,7 @@ def main():
     parser.add_argument("--cards", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=200_000, help="fixed by the seed: one card in five")
     parser.add_argument("--sample", type=int, default=20_000, help="cards of the per-card ORM loop")
+    parser.add_argument("--engine-sample", type=int, default=5_000, help="cards of the engine's per-card path")
     parser.add_argument("--mail-sample", type=int, default=2_000)
     parser.add_argument("--phase", choices=["copy", "seed", "reset", "loop", "cron", "check"])
     parser.add_argument("--reuse", action="store_true", help="reuse the seeded scratch database (reset it)")
@@ -385,6 +424,12 @@ def main():
         f"  {cron_rate * 1000:.4f} ms/card expired: {loop_rate / cron_rate:.0f}x the per-card ORM loop "
         f"(the loop would need {loop_rate * cron['due']:.0f} s for the {cron['due']:,} due cards)"
     )
+    if loop.get("engine_cards"):
+        engine_rate = loop["engine_seconds"] / loop["engine_cards"]
+        print(
+            f"  for scale, the engine's own per-card path (_apply_ledger, {loop['engine_cards']:,} cards): "
+            f"{engine_rate * 1000:.2f} ms/card, {engine_rate / cron_rate:.0f}x slower than the cron"
+        )
     check = run_phase(args, "check")
     print(f"ledger invariant: {check['ledger_mismatches']} cards whose balance differs from their ledger")
     if check["mail_sample"]:
