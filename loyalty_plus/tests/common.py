@@ -1,5 +1,19 @@
+import uuid
+
 from odoo.fields import Command
 from odoo.tests import TransactionCase
+
+
+def create_committed_merchant(env, name, **program_vals):
+    """A merchant of its own and its program, for the tests whose data is committed (several
+    connections racing): a unique name, so that a run never meets the rows of another."""
+    company = env["res.company"].create(
+        {"name": f"{name} {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
+    )
+    program = env["loyalty_plus.program"].create(
+        {"name": name, "company_id": company.id, "require_staff_pin": False, **program_vals}
+    )
+    return company, program
 
 
 class LoyaltyPlusCase(TransactionCase):

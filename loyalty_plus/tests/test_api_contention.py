@@ -16,6 +16,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
 
+from .common import create_committed_merchant
+
 CLIENTS = 16
 START_POINTS = 1000
 RATE_LIMIT = 5
@@ -36,19 +38,13 @@ class TestApiContention(BaseCase):
         cls.registry = Registry(get_db_name())
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {"name": f"API Contention {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
-            )
-            program = env["loyalty_plus.program"].create(
-                {
-                    "name": "API Contention",
-                    "company_id": company.id,
-                    "program_type": "points",
-                    "points_per_euro": 10,
-                    "minimum_purchase": 0,
-                    "minimum_redemption_points": 0,
-                    "require_staff_pin": False,
-                }
+            company, program = create_committed_merchant(
+                env,
+                "API Contention",
+                program_type="points",
+                points_per_euro=10,
+                minimum_purchase=0,
+                minimum_redemption_points=0,
             )
             reward = env["loyalty_plus.reward"].create(
                 {"name": "Sip", "program_id": program.id, "points_cost": 1, "reward_kind": "voucher"}

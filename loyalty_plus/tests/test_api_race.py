@@ -1,6 +1,5 @@
 import threading
 import time
-import uuid
 
 from psycopg2.errors import SerializationFailure
 
@@ -11,6 +10,8 @@ from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from .common import create_committed_merchant
 
 
 @tagged("post_install", "-at_install")
@@ -24,17 +25,11 @@ class TestApiIdempotencyRace(BaseCase):
         cls.registry = Registry(get_db_name())
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {"name": f"API Race {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
-            )
-            program = env["loyalty_plus.program"].create(
-                {
-                    "name": "API Race",
-                    "company_id": company.id,
-                    "program_type": "points",
-                    "points_per_euro": 10,
-                    "require_staff_pin": False,
-                }
+            company, program = create_committed_merchant(
+                env,
+                "API Race",
+                program_type="points",
+                points_per_euro=10,
             )
             partner = env["res.partner"].create({"name": "API Racer"})
             card = env["loyalty_plus.card"].create({"partner_id": partner.id, "program_id": program.id})

@@ -1,6 +1,5 @@
 import threading
 import time
-import uuid
 
 from psycopg2.errors import SerializationFailure
 
@@ -13,6 +12,8 @@ from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_card import BALANCE_FIELDS  # noqa: F401 - module must load
+
+from .common import create_committed_merchant
 
 
 @tagged("post_install", "-at_install")
@@ -29,20 +30,14 @@ class TestLoyaltyPlusConcurrency(BaseCase):
         cls.registry = Registry(get_db_name())
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {"name": f"Race Bakery {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
-            )
-            program = env["loyalty_plus.program"].create(
-                {
-                    "name": "Race",
-                    "company_id": company.id,
-                    "program_type": "hybrid",
-                    "stamps_target": 10,
-                    "points_per_euro": 10,
-                    "minimum_redemption_points": 0,
-                    "stamp_cooldown_minutes": 15,
-                    "require_staff_pin": False,
-                }
+            company, program = create_committed_merchant(
+                env,
+                "Race",
+                program_type="hybrid",
+                stamps_target=10,
+                points_per_euro=10,
+                minimum_redemption_points=0,
+                stamp_cooldown_minutes=15,
             )
             reward = env["loyalty_plus.reward"].create(
                 {"name": "Cake", "program_id": program.id, "points_cost": 100, "reward_kind": "voucher"}

@@ -1,4 +1,3 @@
-import uuid
 from datetime import date, datetime, timedelta
 
 from odoo import api
@@ -6,7 +5,7 @@ from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
 
-from .common import LoyaltyPlusCase
+from .common import LoyaltyPlusCase, create_committed_merchant
 
 T0 = datetime(2026, 1, 5, 10, 0, 0)
 
@@ -311,18 +310,12 @@ class TestExpirationParallel(BaseCase):
         cls.registry = Registry(get_db_name())
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            company = env["res.company"].create(
-                {"name": f"Expiry Bakery {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
-            )
-            program = env["loyalty_plus.program"].create(
-                {
-                    "name": "Expiry",
-                    "company_id": company.id,
-                    "program_type": "points",
-                    "points_expiration_days": 100,
-                    "welcome_bonus_points": 0,
-                    "require_staff_pin": False,
-                }
+            company, program = create_committed_merchant(
+                env,
+                "Expiry",
+                program_type="points",
+                points_expiration_days=100,
+                welcome_bonus_points=0,
             )
             partners = env["res.partner"].create([{"name": f"Sleeper {i}"} for i in range(9)])
             cards = env["loyalty_plus.card"].create(
