@@ -23,22 +23,8 @@ BALANCE_FIELDS = {
     "last_activity_date",
     "tier_id",
 }
-# What the ledger UPDATE returns, in its RETURNING order.
-UPDATED_FIELDS = (
-    "stamp_count",
-    "total_stamps_earned",
-    "total_stamps_redeemed",
-    "points_balance",
-    "total_points_earned",
-    "total_points_redeemed",
-    "total_points_voided",
-    "total_points_expired",
-    "last_stamp_date",
-    "last_points_date",
-    "last_activity_date",
-    "write_date",
-    "write_uid",
-)
+# What the ledger UPDATE returns (tier_id moves apart, in _update_tier).
+UPDATED_FIELDS = (*sorted(BALANCE_FIELDS - {"tier_id"}), "write_date", "write_uid")
 QR_PREFIX = "LPC"
 # What a PIN check reads of the staff member, in one query.
 STAFF_FIELDS = ["name", "active", "program_id", "company_id", "shop_id", "pin_hash", "failed_attempts", "locked_until"]
@@ -623,9 +609,8 @@ class LoyaltyPlusCard(models.Model):
                     write_date = %(now)s,
                     write_uid = %(uid)s
                  WHERE id = %(id)s
-             RETURNING stamp_count, total_stamps_earned, total_stamps_redeemed, points_balance,
-                       total_points_earned, total_points_redeemed, total_points_voided, total_points_expired,
-                       last_stamp_date, last_points_date, last_activity_date, write_date, write_uid""",
+             RETURNING %(returning)s""",
+                returning=SQL(", ").join(SQL.identifier(name) for name in UPDATED_FIELDS),
                 stamps=stamps,
                 stamps_earned=stamps if transaction_type == "stamp_earned" else 0,
                 stamps_redeemed=-stamps if transaction_type in ("stamp_redeemed", "stamp_refunded") else 0,
