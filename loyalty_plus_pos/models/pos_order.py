@@ -228,28 +228,40 @@ class PosOrder(models.Model):
         Redemption = self.env["loyalty_plus.redemption"].sudo()
         used_ref = self.pos_reference or self.name
         for line in self.lines.filtered(lambda ln: ln.lp_reward_id and not ln.lp_transaction_id and ln.qty > 0):
-            try:
-                with self.env.cr.savepoint():
-                    result = card.redeem_reward(line.lp_reward_id.id, shop_id=shop.id, order_ref=self.uuid)
-                    if not result.get("ok"):
-                        raise UserError(result.get("message"))
-                    redemption = Redemption.search([("transaction_id", "=", result["transaction_id"])])
-                    vals = {"lp_transaction_id": result["transaction_id"], "lp_redemption_id": redemption.id}
-                    if line.lp_reward_id.reward_kind == "voucher":
-                        # a voucher is for later: the code stays to use, the receipt prints it
-                        vals["lp_issued_code"] = redemption.code
-                    else:
-                        redemption.consume(result["code"], used_ref=used_ref)
-                    line.write(vals)
-            except (UserError, AccessError, ValidationError) as error:
-                _logger.info("Loyalty+ reward of order %s refused: %s", self.name, error.args[0])
-                notes.append(
-                    self.env._(
-                        "Reward %(reward)s not redeemed: %(reason)s",
-                        reward=line.lp_reward_id.name,
-                        reason=error.args[0],
+            # each unit of a reward line is a reward of its own: it costs its points (the browser's
+            # quantity never buys several rewards for the points of one)
+            units = max(round(line.qty), 1)
+            vals, codes = {}, []
+            for _unit in range(units):
+                try:
+                    with self.env.cr.savepoint():
+                        result = card.redeem_reward(line.lp_reward_id.id, shop_id=shop.id, order_ref=self.uuid)
+                        if not result.get("ok"):
+                            raise UserError(result.get("message"))
+                        redemption = Redemption.search([("transaction_id", "=", result["transaction_id"])])
+                        if line.lp_reward_id.reward_kind == "voucher":
+                            # a voucher is for later: the code stays to use, the receipt prints it
+                            codes.append(redemption.code)
+                        else:
+                            redemption.consume(result["code"], used_ref=used_ref)
+                        vals = vals or {
+                            "lp_transaction_id": result["transaction_id"],
+                            "lp_redemption_id": redemption.id,
+                        }
+                except (UserError, AccessError, ValidationError) as error:
+                    _logger.info("Loyalty+ reward of order %s refused: %s", self.name, error.args[0])
+                    notes.append(
+                        self.env._(
+                            "Reward %(reward)s not redeemed: %(reason)s",
+                            reward=line.lp_reward_id.name,
+                            reason=error.args[0],
+                        )
                     )
-                )
+                    break
+            if codes:
+                vals["lp_issued_code"] = ", ".join(codes)
+            if vals:
+                line.write(vals)
         for line in self.lines.filtered(lambda ln: ln.lp_stamp_reward and not ln.lp_transaction_id and ln.qty > 0):
             try:
                 with self.env.cr.savepoint():

@@ -278,6 +278,22 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         order = self._sync(data)
         self.assertEqual((order.lp_stamps_redeemed, self.card.stamp_count), (6, 0))
 
+    def test_each_unit_of_a_reward_line_costs_its_points(self):
+        """A quantity raised on a reward line never buys several rewards for the points of one."""
+        balance = self.rich_card.points_balance  # 130 (+ welcome points): two rewards of 50, not three
+        units = balance // self.reward.points_cost + 1
+        PosOrder = self.env["pos.order"].with_user(self.pos_user)
+        check = PosOrder.lp_check_redemptions(self.main_pos_config.id, self.rich_card.id, [self.reward.id] * units)
+        self.assertFalse(check["ok"], "the check before payment counts every unit")
+        order = self._sync(
+            self._order([self._line(), self._reward_line(self.rich_card, qty=units)], card=self.rich_card)
+        )
+        redeemed = self._ledger(self.rich_card, transaction_type="points_redeemed")
+        self.assertEqual(len(redeemed), units - 1, "each unit the card could pay is a redemption of its own")
+        self.assertEqual(sum(redeemed.mapped("points_delta")), -(units - 1) * self.reward.points_cost)
+        self.assertEqual(self.rich_card.points_balance, sum(self._ledger(self.rich_card).mapped("points_delta")))
+        self.assertIn("not redeemed", order.lp_message)
+
     def test_returned_free_items_give_their_stamps_back(self):
         self._give_stamps(self.card, 6)
         config = self.main_pos_config.id

@@ -20,7 +20,14 @@ patch(OrderPaymentValidation.prototype, {
                 check = await this.pos.data.call(
                     "pos.order",
                     "lp_check_redemptions",
-                    [this.pos.config.id, card?.id || false, rewardLines.map((line) => line.lp_reward_id.id)],
+                    [
+                        this.pos.config.id,
+                        card?.id || false,
+                        // each unit of a reward line is a reward of its own, paid with its points
+                        rewardLines.flatMap((line) =>
+                            Array(Math.max(1, Math.round(line.qty))).fill(line.lp_reward_id.id)
+                        ),
+                    ],
                     { stamp_rewards: stampRewards, voucher_codes: voucherCodes }
                 );
             } catch (error) {
