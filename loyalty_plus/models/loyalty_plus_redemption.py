@@ -75,6 +75,22 @@ class LoyaltyPlusRedemption(models.Model):
         redemption.invalidate_recordset()
         return {"code": redemption.code, "description": redemption.description, "reward_id": redemption.reward_id.id}
 
+    def _restore(self, used_ref):
+        """The order that used the code was returned: the code may be used again. Only a code
+        still used by that order comes back (conditional update: not one used again since)."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_redemption SET state = 'issued', used_date = NULL, used_ref = NULL
+                    WHERE id = %s AND state = 'used' AND used_ref = %s RETURNING id""",
+                self.id,
+                used_ref,
+            )
+        )
+        restored = bool(self.env.cr.fetchone())
+        self.invalidate_recordset(["state", "used_date", "used_ref"])
+        return restored
+
     def _cancel(self):
         """The reward comes back (a returned order, a void): its code can no longer be used."""
         self.write({"state": "cancelled"})

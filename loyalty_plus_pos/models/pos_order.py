@@ -194,6 +194,7 @@ class PosOrder(models.Model):
             notes = []
             if order.lines.refunded_orderline_id:
                 notes += ctx_order._loyalty_plus_void_refund(shop)
+                ctx_order._loyalty_plus_restore_vouchers()
             if order.lines.filtered("lp_voucher_code"):
                 notes += ctx_order._loyalty_plus_use_vouchers(shop)
             if order.lp_card_id:
@@ -303,6 +304,13 @@ class PosOrder(models.Model):
             "stamp_refunded", stamps=stamps, shop=shop, origin=origin, order_ref=self.uuid, lock=False
         )
 
+    def _loyalty_plus_restore_vouchers(self):
+        """A returned voucher line: the customer gets the code back, to use another day."""
+        for line in self.lines.filtered(lambda ln: ln.refunded_orderline_id.lp_voucher_code):
+            original = line.refunded_orderline_id
+            if original.lp_redemption_id:
+                original.lp_redemption_id.sudo()._restore(original.order_id.pos_reference or original.order_id.name)
+
     def _loyalty_plus_use_vouchers(self, shop):
         """Use the voucher codes the customer brought (the order needs no card for that)."""
         notes = []
@@ -354,8 +362,8 @@ class PosOrder(models.Model):
         cashier who synced it. The same holds for the points of a returned reward, which go back
         to the customer because the discount was paid back.
 
-        A returned free item of a full stamp card gives its stamps back. Not undone by a refund: a
-        voucher code the customer used on the original order."""
+        A returned free item of a full stamp card gives its stamps back; a returned voucher line gives
+        the customer the code back (``_loyalty_plus_restore_vouchers``)."""
         notes = []
         Transaction = self.env["loyalty_plus.transaction"].sudo()
         refund_lines = self.lines.filtered("refunded_orderline_id")

@@ -194,6 +194,19 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertIn(f"Voucher {code} not used", again.lp_message)
         self.assertFalse(again.lines.filtered("lp_voucher_code").lp_redemption_id)
         self.assertIn("Unknown voucher code NOPE-CODE", PosOrder.lp_read_voucher(config, "nope-code")["message"])
+        # the order that used it is returned: the customer gets the code back, once
+        voucher_line = used_order.lines.filtered("lp_voucher_code")
+        refund = self._order(
+            [
+                self._line(-1, refunded_orderline_id=used_order.lines.filtered(lambda ln: not ln.lp_voucher_code).id),
+                self._line(-1, -5.0, product_id=self.discount_product.id, refunded_orderline_id=voucher_line.id),
+            ]
+        )
+        for _attempt in range(2):
+            self._sync(refund)
+        redemption.invalidate_recordset()
+        self.assertEqual((redemption.state, redemption.used_ref), ("issued", False))
+        self.assertTrue(PosOrder.lp_read_voucher(config, code)["ok"])
 
     def test_voucher_of_a_stamp_card_gives_the_stamp_product(self):
         self._give_stamps(self.card, 3)
