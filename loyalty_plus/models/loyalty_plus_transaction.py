@@ -77,7 +77,13 @@ class LoyaltyPlusTransaction(models.Model):
                 "INSERT INTO %s (%s) VALUES %s RETURNING id",
                 SQL.identifier(self._table),
                 SQL(", ").join(SQL.identifier(field.name) for field, _value in columns),
-                tuple(field.convert_to_column_insert(value, record, vals) for field, value in columns),
+                tuple(
+                    # no amount (a stamp, a redemption): nothing to round, no currency to read
+                    0.0
+                    if field.type == "monetary" and not value
+                    else field.convert_to_column_insert(value, record, vals)
+                    for field, value in columns
+                ),
             )
         )
         row = self.browse(self.env.cr.fetchone()[0])
