@@ -1,5 +1,6 @@
 import uuid
 
+from odoo import api
 from odoo.fields import Command
 from odoo.tests import TransactionCase
 
@@ -14,6 +15,21 @@ def create_committed_merchant(env, name, **program_vals):
         {"name": name, "company_id": company.id, "require_staff_pin": False, **program_vals}
     )
     return company, program
+
+
+def remove_committed_merchant(cr, company_id, program_id, partner_ids=()):
+    """Undo ``create_committed_merchant`` and the cards, ledger and codes a test made on it (the
+    ledger is append-only for the ORM: its rows go with SQL). The test's other rows go first."""
+    cr.execute(
+        "DELETE FROM loyalty_plus_redemption WHERE card_id IN (SELECT id FROM loyalty_plus_card WHERE program_id = %s)",
+        [program_id],
+    )
+    cr.execute("DELETE FROM loyalty_plus_transaction WHERE program_id = %s", [program_id])
+    cr.execute("DELETE FROM loyalty_plus_card WHERE program_id = %s", [program_id])
+    env = api.Environment(cr, api.SUPERUSER_ID, {})
+    env["loyalty_plus.program"].browse(program_id).unlink()
+    env["res.partner"].browse(partner_ids).unlink()
+    env["res.company"].browse(company_id).action_archive()
 
 
 class LoyaltyPlusCase(TransactionCase):

@@ -16,7 +16,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
 
-from .common import create_committed_merchant
+from .common import create_committed_merchant, remove_committed_merchant
 
 CLIENTS = 16
 START_POINTS = 1000
@@ -95,9 +95,6 @@ class TestApiContention(BaseCase):
         ids = cls.ids
         with cls.registry.cursor() as cr:
             cr.execute("DELETE FROM loyalty_plus_idempotency WHERE integration_id = %s", [ids["integration"]])
-            cr.execute("DELETE FROM loyalty_plus_redemption WHERE card_id = %s", [ids["card"]])
-            cr.execute("DELETE FROM loyalty_plus_transaction WHERE card_id = %s", [ids["card"]])
-            cr.execute("DELETE FROM loyalty_plus_card WHERE id = %s", [ids["card"]])
             integrations = (ids["integration"], ids["tiny"])
             cr.execute("DELETE FROM loyalty_plus_integration WHERE id IN %s", [integrations])
             cr.execute(
@@ -109,10 +106,7 @@ class TestApiContention(BaseCase):
             user_partners = users.partner_id
             users.unlink()
             user_partners.unlink()
-            env["loyalty_plus.reward"].browse(ids["reward"]).unlink()
-            env["loyalty_plus.program"].browse(ids["program"]).unlink()
-            env["res.partner"].browse(ids["partner"]).unlink()
-            env["res.company"].browse(ids["company"]).action_archive()
+            remove_committed_merchant(cr, ids["company"], ids["program"], [ids["partner"]])
             env["ir.config_parameter"].set_param("loyalty_plus.rate_limit.redeem", cls.redeem_limit or False)
         super().tearDownClass()
 

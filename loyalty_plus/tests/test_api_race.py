@@ -11,7 +11,7 @@ from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
-from .common import create_committed_merchant
+from .common import create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
@@ -51,17 +51,13 @@ class TestApiIdempotencyRace(BaseCase):
         ids = cls.ids
         with cls.registry.cursor() as cr:
             cr.execute("DELETE FROM loyalty_plus_idempotency WHERE integration_id = %s", [ids["integration"]])
-            cr.execute("DELETE FROM loyalty_plus_transaction WHERE card_id = %s", [ids["card"]])
-            cr.execute("DELETE FROM loyalty_plus_card WHERE id = %s", [ids["card"]])
             cr.execute("DELETE FROM loyalty_plus_integration WHERE id = %s", [ids["integration"]])
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             user = env["res.users"].browse(ids["user"])
             partner = user.partner_id
             user.unlink()
             partner.unlink()
-            env["loyalty_plus.program"].browse(ids["program"]).unlink()
-            env["res.partner"].browse(ids["partner"]).unlink()
-            env["res.company"].browse(ids["company"]).action_archive()
+            remove_committed_merchant(cr, ids["company"], ids["program"], [ids["partner"]])
         super().tearDownClass()
 
     def _race(self, count, call):

@@ -13,7 +13,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_card import BALANCE_FIELDS  # noqa: F401 - module must load
 
-from .common import create_committed_merchant
+from .common import create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
@@ -75,15 +75,8 @@ class TestLoyaltyPlusConcurrency(BaseCase):
     def tearDownClass(cls):
         ids = cls.ids
         with cls.registry.cursor() as cr:
-            # the ledger is append-only for the ORM: the test's own rows go with SQL
-            cr.execute("DELETE FROM loyalty_plus_redemption WHERE card_id = %s", [ids["card"]])
-            cr.execute("DELETE FROM loyalty_plus_transaction WHERE card_id = %s", [ids["card"]])
-            cr.execute("DELETE FROM loyalty_plus_card WHERE id = %s", [ids["card"]])
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
-            env["res.users"].browse(ids["user"]).unlink()
-            env["loyalty_plus.program"].browse(ids["program"]).unlink()
-            env["res.partner"].browse(ids["partner"]).unlink()
-            env["res.company"].browse(ids["company"]).action_archive()
+            api.Environment(cr, api.SUPERUSER_ID, {})["res.users"].browse(ids["user"]).unlink()
+            remove_committed_merchant(cr, ids["company"], ids["program"], [ids["partner"]])
         super().tearDownClass()
 
     def _run_tills(self, operation, count=2):

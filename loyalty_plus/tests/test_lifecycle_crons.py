@@ -5,7 +5,7 @@ from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
 
-from .common import LoyaltyPlusCase, create_committed_merchant
+from .common import LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
 
 T0 = datetime(2026, 1, 5, 10, 0, 0)
 
@@ -346,13 +346,7 @@ class TestExpirationParallel(BaseCase):
     def tearDownClass(cls):
         ids = cls.ids
         with cls.registry.cursor() as cr:
-            # the ledger is append-only for the ORM: the test's own rows go with SQL
-            cr.execute("DELETE FROM loyalty_plus_transaction WHERE program_id = %s", [ids["program"]])
-            cr.execute("DELETE FROM loyalty_plus_card WHERE program_id = %s", [ids["program"]])
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
-            env["loyalty_plus.program"].browse(ids["program"]).unlink()
-            env["res.partner"].browse(ids["partners"]).unlink()
-            env["res.company"].browse(ids["company"]).action_archive()
+            remove_committed_merchant(cr, ids["company"], ids["program"], ids["partners"])
         super().tearDownClass()
 
     def _expire(self, workers=2):
