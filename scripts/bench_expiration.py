@@ -195,13 +195,10 @@ def phase_loop(args):
                     "card_id": card.id,
                     "program_id": card.program_id.id,
                     "company_id": card.company_id.id,
-                    "shop_id": card.shop_id.id,
                     "transaction_type": "points_expired",
                     "points_delta": -points,
                     "points_after": 0,
                     "stamps_after": card.stamp_count,
-                    "user_id": env.uid,
-                    "currency_id": card.program_id.currency_id.id,
                 }
             )
             models.Model.write(
@@ -222,6 +219,7 @@ def phase_loop(args):
         env.flush_all()
         engine_seconds = time.perf_counter() - t0
         cr.rollback()
+        chunk = sql_floor(env)
     print(
         json.dumps(
             {
@@ -230,9 +228,39 @@ def phase_loop(args):
                 "rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1),
                 "engine_cards": len(engine_ids),
                 "engine_seconds": round(engine_seconds, 2),
+                **chunk,
             }
         )
     )
+
+
+def sql_floor(env):
+    """The SQL the cron needs: one chunk's statement timed alone (rolled back), then again with
+    PostgreSQL's foreign-key checks off (``session_replication_role``, a superuser setting; skipped
+    without one) to show what the ledger's foreign keys cost per row."""
+    import psycopg2
+
+    from odoo import fields
+
+    from odoo.addons.loyalty_plus.models.loyalty_plus_card_lifecycle import EXPIRY_CHUNK
+
+    cr, card_model = env.cr, env["loyalty_plus.card"]
+    now = fields.Datetime.now()
+    program_id, cutoff = next(iter(card_model._get_expiry_cutoffs(now).items()))
+    figures = {}
+    for label, setting in (("chunk", None), ("chunk_no_fk", "replica")):
+        if setting:
+            try:
+                cr.execute("SET LOCAL session_replication_role = %s", [setting])
+            except psycopg2.errors.InsufficientPrivilege:  # not a superuser: no figure
+                cr.rollback()
+                continue
+        t0 = time.perf_counter()
+        count = card_model._expire_points_chunk(program_id, cutoff, now, limit=EXPIRY_CHUNK)
+        figures[f"{label}_cards"] = count
+        figures[f"{label}_seconds"] = round(time.perf_counter() - t0, 3)
+        cr.rollback()
+    return figures
 
 
 def phase_cron(args):
@@ -430,6 +458,13 @@ def main():
             f"  for scale, the engine's own per-card path (_apply_ledger, {loop['engine_cards']:,} cards): "
             f"{engine_rate * 1000:.2f} ms/card, {engine_rate / cron_rate:.0f}x slower than the cron"
         )
+    for label, what in (("chunk", "as the cron runs it"), ("chunk_no_fk", "with the foreign-key checks off")):
+        if loop.get(f"{label}_cards"):
+            rate = loop[f"{label}_seconds"] / loop[f"{label}_cards"]
+            print(
+                f"  one chunk's SQL alone, {what}: {loop[f'{label}_cards']:,} cards in "
+                f"{loop[f'{label}_seconds'] * 1000:.0f} ms ({rate * 1e6:.0f} us/card on one core)"
+            )
     check = run_phase(args, "check")
     print(f"ledger invariant: {check['ledger_mismatches']} cards whose balance differs from their ledger")
     if check["mail_sample"]:

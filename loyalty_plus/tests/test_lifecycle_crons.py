@@ -4,6 +4,7 @@ from odoo import api
 from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
+from odoo.tools import SQL
 
 from .common import LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
 
@@ -75,6 +76,22 @@ class TestLifecycleCrons(LoyaltyPlusCase):
         self.assertIn("80", self.mails(idle, "mail_template_points_expired").body_html)
         self.assertFalse(self.mails(busy, "mail_template_points_expired"))
         self.assertEqual(idle.expired_notice_points, 0)
+
+    def test_expiration_updates_cards_in_place(self):
+        """Expiring changes no indexed column of the card: PostgreSQL updates each card on its page
+        (HOT, in the room the table's fillfactor leaves) without a new entry in every card index."""
+        with freeze_time(T0):
+            cards = [self.new_card(f"Hot{i}", 10) for i in range(4)]
+        self.env.flush_all()
+        hot_updates = SQL("SELECT pg_stat_get_xact_tuples_hot_updated(%s::regclass)", self.Card._table)
+        self.env.cr.execute(hot_updates)
+        before = self.env.cr.fetchone()[0]
+        with freeze_time(T0 + timedelta(days=101)):
+            self.assertEqual(self.Card._cron_expire_points(), len(cards))
+        self.env.cr.execute(hot_updates)
+        self.assertEqual(self.env.cr.fetchone()[0] - before, len(cards))
+        row = self.expired_rows(cards[0])
+        self.assertFalse(row.shop_id or row.user_id, "an expiry happens at no shop and by nobody")
 
     def test_expiration_program_without_expiry_or_archived_card(self):
         with freeze_time(T0):
