@@ -79,13 +79,10 @@ class LoyaltyPlusCard(models.Model):
         template_sudo = self.env.ref(f"loyalty_plus.{template_xmlid}", raise_if_not_found=False)
         if not template_sudo:
             return self.browse()
-        template_sudo = template_sudo.sudo()
-        mailed = self.browse()
-        for card_sudo in self.sudo():
-            if not card_sudo.partner_id.email or (marketing and not card_sudo.marketing_consent):
-                continue
-            template_sudo.send_mail(card_sudo.id, force_send=False)
-            mailed |= card_sudo
+        mailed = self.sudo().filtered(lambda card: card.partner_id.email and (not marketing or card.marketing_consent))
+        if mailed:
+            # rendered by batches, one per language
+            template_sudo.sudo().send_mail_batch(mailed.ids, force_send=False)
         return mailed.with_env(self.env)
 
     def _on_balance_changed(self):
