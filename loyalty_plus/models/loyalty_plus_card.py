@@ -697,6 +697,12 @@ class LoyaltyPlusCard(models.Model):
     def _on_balance_changed(self):
         """Hook called after every ledger movement (wallet passes, notifications extend it)."""
 
+    def _on_tiers_reviewed(self):
+        """Hook called with the cards the tier review moved to another tier (or to none)."""
+
+    def _on_member_changed(self):
+        """Hook called when the name or language of the cards' customer changed."""
+
     def _get_wallet_links(self):
         """``[{"provider", "label", "url"}]`` to add the card to a phone wallet (the wallet addon fills it)."""
         return []

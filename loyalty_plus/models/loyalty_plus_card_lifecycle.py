@@ -596,9 +596,11 @@ class LoyaltyPlusCard(models.Model):
                     break
                 after_id = last_id
                 self.invalidate_model(["tier_id"])
-                if moved_ids and program.tier_change_email:
-                    moved = self.sudo().browse(moved_ids).filtered("tier_id")
-                    moved._send_lifecycle_mail("mail_template_tier_changed")
+                if moved_ids:
+                    moved = self.sudo().browse(moved_ids)
+                    moved._on_tiers_reviewed()
+                    if program.tier_change_email:
+                        moved.filtered("tier_id")._send_lifecycle_mail("mail_template_tier_changed")
                 if not cron._commit_progress(processed=count):
                     return
 

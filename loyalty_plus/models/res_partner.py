@@ -10,6 +10,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# what a card shows of its customer outside Odoo (a wallet pass)
+CARD_MEMBER_FIELDS = {"name", "lang"}
 
 
 class ResPartner(models.Model):
@@ -28,6 +30,14 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.loyalty_plus_card_count = counts.get(partner._origin, 0)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if CARD_MEMBER_FIELDS & vals.keys():
+            cards_sudo = self.sudo().with_context(active_test=False).loyalty_plus_card_ids
+            if cards_sudo:
+                cards_sudo._on_member_changed()
+        return res
 
     def action_view_loyalty_plus_cards(self):
         self.ensure_one()

@@ -9,13 +9,22 @@ class LoyaltyPlusCard(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if "active" in vals:
+        # the customer's name is on the pass: an anonymized member's pass must lose it too
+        if "active" in vals or "partner_id" in vals:
             self._on_wallet_state_changed()
         return res
 
     def _on_balance_changed(self):
         super()._on_balance_changed()
         self._on_wallet_state_changed()
+
+    def _on_member_changed(self):
+        super()._on_member_changed()
+        self._on_wallet_state_changed()
+
+    def _on_tiers_reviewed(self):
+        super()._on_tiers_reviewed()
+        self.env["loyalty_plus.wallet_pass"]._queue_updates_sql(SQL("SELECT unnest(%s::int[])", self.ids))
 
     def _on_wallet_state_changed(self):
         """Stamps, points, tier or state moved: queue an update of the passes already in wallets."""

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..tools.apns import APNS_PUSH_TYPE
-from .common import PASS_TYPE_ID, ApnsStandIn, WalletCase
+from .common import ISSUER_ID, PASS_TYPE_ID, ApnsStandIn, WalletCase
 
 
 @tagged("post_install", "-at_install")
@@ -118,3 +118,31 @@ class TestUpdateQueue(WalletCase):
         self.assertEqual(self.card.points_balance, 0)
         self.assertTrue(wallet_pass.update_pending)
         self.assertGreater(wallet_pass.update_tag, tag)
+
+    def test_tier_review_and_customer_changes_queue_passes(self):
+        wallet_pass = self.Pass._get_for_card(self.card, create=True)
+
+        def settled():
+            wallet_pass.update_pending = False
+            return wallet_pass.update_tag
+
+        self.card._apply_ledger("points_earned", points=600, shop=self.bakery, lock=False)
+        tag = settled()
+        gold = self.env["loyalty_plus.tier"].create(
+            {"name": "Gold", "program_id": self.program.id, "threshold_points": 550, "multiplier": 2}
+        )
+        with patch.object(self.env.cr, "commit", lambda: None):
+            self.env["loyalty_plus.card"]._cron_review_tiers()
+        self.assertEqual(self.card.tier_id, gold)
+        self.assertTrue(wallet_pass.update_pending, "the review's set-based move reaches the pass")
+        self.assertGreater(wallet_pass.update_tag, tag)
+
+        tag = settled()
+        self.card.partner_id.name = "Léa Renamed"
+        self.assertGreater(wallet_pass.update_tag, tag, "the pass shows the customer's name")
+
+        tag = settled()
+        self.card.partner_id.action_loyalty_plus_anonymize()
+        self.assertGreater(wallet_pass.update_tag, tag)
+        google_object = wallet_pass._prepare_google_object(ISSUER_ID)
+        self.assertNotIn("Renamed", json.dumps(google_object), "an anonymized member's name leaves the pass")
