@@ -35,7 +35,7 @@ step "tests ($TAGS) on $RUN_DB, log: $LOG"
 odoo db -c "$ODOO_CONF" duplicate -f "$TEMPLATE" "$RUN_DB" >/dev/null 2>&1 || die "cannot copy $TEMPLATE"
 start=$(date +%s)
 odoo -c "$ODOO_CONF" -d "$RUN_DB" -i "$LP_MODULES" --test-tags "$TAGS" \
-    --http-port 8071 --gevent-port 8073 --logfile "$LOG" 2>>"$LOG.stderr"
+    --http-port "${LP_TEST_PORT:-8071}" --gevent-port "$(( ${LP_TEST_PORT:-8071} + 2 ))" --logfile "$LOG" 2>>"$LOG.stderr"
 rc=$?
 secs=$(( $(date +%s) - start ))
 
