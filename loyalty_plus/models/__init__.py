@@ -19,3 +19,4 @@ from . import loyalty_plus_staff_pin_rate_limit
 from . import loyalty_plus_webhook_delivery
 from . import loyalty_plus_card_webhook
 from . import ir_http
+from . import res_users

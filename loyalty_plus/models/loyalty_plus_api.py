@@ -8,28 +8,40 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
 from .loyalty_plus_card import is_valid_card_number, normalize_card_number
+from .loyalty_plus_integration import OPERATION_FIELDS
 
 API_PATH = "/json/2/loyalty_plus.api/"
+# The only routes an integration's user may call: the operations and their documentation.
+INTEGRATION_PATHS = frozenset(
+    [
+        *(f"{API_PATH}{operation}" for operation in OPERATION_FIELDS),
+        "/doc-bearer/index.json",
+        "/doc-bearer/loyalty_plus.api.json",
+    ]
+)
 HISTORY_MAX_LIMIT = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Record ids and offsets are PostgreSQL integers; larger numbers are refused before any query.
 MAX_INTEGER = 2**31 - 1
 # The largest purchase (or returned amount) one call may carry, in the program's currency.
 MAX_AMOUNT = 1_000_000
-# Parameters that must be texts when given.
-TEXT_PARAMETERS = (
-    "query",
-    "card",
-    "name",
-    "email",
-    "phone",
-    "birthday",
-    "lang",
-    "order_ref",
-    "currency",
-    "pin",
-    "note",
-)
+# Parameters that must be texts when given, with the most characters each may hold: a longer text
+# is refused before any query, so that no index row overflows (order_ref) and no message repeats
+# megabytes of input back. The OpenAPI document states the same maxLength.
+TEXT_MAX_LENGTHS = {
+    "idempotency_key": IDEMPOTENCY_KEY_MAX_LENGTH,
+    "query": 255,
+    "card": 255,
+    "name": 255,
+    "email": 254,
+    "phone": 64,
+    "birthday": 32,
+    "lang": 16,
+    "order_ref": 255,
+    "currency": 16,
+    "pin": 64,
+    "note": 500,
+}
 # Seconds a client is told to wait when its write still collides with others on the same card
 # after the server's own retries (answered 409 card_busy by ir.http).
 CARD_BUSY_RETRY_AFTER = 2
@@ -303,8 +315,9 @@ class LoyaltyPlusApi(models.AbstractModel):
                 return loyalty_card, lambda: loyalty_card.redeem_stamps(
                     staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id, order_ref=order_ref
                 )
+            reward = self._api_int(reward_id, "reward_id", minimum=1)
             return loyalty_card, lambda: loyalty_card.redeem_reward(
-                self._api_int(reward_id, "reward_id", minimum=1),
+                reward,
                 shop_id=shop.id,
                 order_ref=order_ref,
                 staff_pin_id=staff_pin_id,
@@ -479,14 +492,22 @@ class LoyaltyPlusApi(models.AbstractModel):
 
     @api.model
     def _api_check_parameters(self, params):
-        """Refuse text parameters that are not texts, or hold characters a database cannot store
-        (NUL, lone surrogates), and malformed ids, before they reach a query."""
+        """Refuse text parameters that are not texts, are too long, or hold characters a database
+        cannot store (NUL, lone surrogates), and malformed ids, before they reach a query."""
         for name, value in params.items():
             if value is None:
                 continue
-            if name in TEXT_PARAMETERS or name == "idempotency_key":
+            if name in TEXT_MAX_LENGTHS:
                 if not isinstance(value, str):
                     raise self._api_error("validation_error", self.env._("%(name)s must be a text.", name=name))
+                if len(value) > TEXT_MAX_LENGTHS[name]:
+                    # the message names the parameter, never repeats its value
+                    raise self._api_error(
+                        "validation_error",
+                        self.env._(
+                            "%(name)s may hold at most %(max)s characters.", name=name, max=TEXT_MAX_LENGTHS[name]
+                        ),
+                    )
                 if not _is_storable_text(value):
                     raise self._api_error(
                         "validation_error",
@@ -606,6 +627,7 @@ class LoyaltyPlusApi(models.AbstractModel):
                 result = prepared
             else:
                 card, run = prepared
+                self._api_check_before_engine(operation, card, shop, params)
                 result = run()
         except LoyaltyPlusApiError:
             raise
@@ -621,11 +643,86 @@ class LoyaltyPlusApi(models.AbstractModel):
         return result
 
     @api.model
+    def _api_check_before_engine(self, operation, card, shop, params):
+        """Refuse, with its own code, what the engine would refuse before it verifies the staff PIN.
+
+        The engine is the authority and checks all of this again; checking it here first, in the
+        engine's own order, makes the code name what actually refused (a staff member of another
+        merchant is ``staff_not_found``, whatever the card's state). What the engine refuses after
+        the PIN is told apart by ``_api_translate_refusal``.
+        """
+        if operation not in ("earn", "stamp", "redeem"):
+            return
+        try:
+            card._check_operable(shop)
+        except UserError as error:
+            raise self._api_operability_refusal(card, shop, error) from error
+        program = card.sudo().program_id
+        if operation == "stamp" and not program.has_stamps:
+            raise self._api_error(
+                "not_supported", self.env._("The program %(program)s has no stamps.", program=program.name)
+            )
+        if operation == "earn" and not program.has_points:
+            raise self._api_error(
+                "not_supported", self.env._("The program %(program)s has no points.", program=program.name)
+            )
+        if operation == "redeem" and not params.get("stamps"):
+            reward_id = self._api_int(params["reward_id"], "reward_id", minimum=1)
+            reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(reward_id).exists()
+            if not reward_sudo or reward_sudo.program_id != program:
+                raise self._api_error(
+                    "reward_not_found",
+                    self.env._("This reward is not part of the program %(program)s.", program=program.name),
+                )
+        required = operation == "stamp" or (operation == "redeem" and params.get("stamps"))
+        self._api_check_staff(program, shop, params.get("staff_pin_id"), required)
+
+    @api.model
+    def _api_operability_refusal(self, card, shop, error):
+        """The API error for a refusal of ``card._check_operable(shop)``, checked in its order."""
+        card_sudo = card.sudo()
+        if card_sudo.company_id != shop._loyalty_plus_merchant():
+            return self._api_error("card_of_other_merchant", error.args[0], 403)
+        if isinstance(error, AccessError):
+            return self._api_error("access_denied", error.args[0], 403)
+        if not card_sudo.program_id.active:
+            return self._api_error("program_inactive", error.args[0])
+        if not card_sudo.active:
+            return self._api_error("card_inactive", error.args[0])
+        if not card_sudo.cross_location and card_sudo.shop_id != shop:
+            return self._api_error("wrong_shop", error.args[0])
+        return self._api_error("operation_refused", error.args[0])
+
+    @api.model
+    def _api_check_staff(self, program, shop, staff_pin_id, required):
+        """Refuse a missing staff member where the program requires one, and a staff member that is
+        not one of the program's, not active or not of ``shop`` (``staff_not_found``). The PIN
+        itself is left to the engine, which counts the wrong ones."""
+        if not staff_pin_id:
+            if required and program.require_staff_pin:
+                raise self._api_error("staff_pin_required", self.env._("A staff PIN is required."))
+            return
+        staff_sudo = (
+            self.env["loyalty_plus.staff_pin"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(self._api_int(staff_pin_id, "staff_pin_id", minimum=1))
+            .exists()
+        )
+        if not staff_sudo or staff_sudo.program_id != program:
+            raise self._api_error("staff_not_found", self.env._("Unknown staff member."))
+        if not staff_sudo.active or staff_sudo.shop_id != shop:
+            raise self._api_error(
+                "staff_not_found", self.env._("This staff PIN is not valid in %(shop)s.", shop=shop.name)
+            )
+
+    @api.model
     def _api_translate_refusal(self, operation, error, card, shop, params):
         """An API error with a stable code for an engine refusal (its translated message kept).
 
-        The engine stays the authority and raises plain UserErrors; the code is found by
-        looking at why the card, program or staff PIN refused, in this same transaction.
+        The engine stays the authority and raises plain UserErrors. Everything it checks before
+        the staff PIN was already checked by ``_api_check_before_engine``: what is left is told
+        apart here, in the order the engine checks it, in this same transaction.
         """
         message = error.args[0] if error.args else str(error)
         if getattr(error, "http_status", 422) == 429:  # the engine's own per-user limits
@@ -635,6 +732,8 @@ class LoyaltyPlusApi(models.AbstractModel):
         code = "validation_error" if isinstance(error, ValidationError) else "operation_refused"
         if not card:
             return self._api_error(code, message)
+        if operation == "void":
+            return self._api_error("void_refused", message)
         card_sudo = card.sudo()
         card_sudo.invalidate_recordset()
         program = card_sudo.program_id
@@ -643,18 +742,11 @@ class LoyaltyPlusApi(models.AbstractModel):
         staff_sudo = self.env["loyalty_plus.staff_pin"].sudo()
         if isinstance(staff_id, int) and not isinstance(staff_id, bool):
             staff_sudo = staff_sudo.browse(staff_id).exists()
-        if not card_sudo.cross_location and card_sudo.shop_id != shop:
-            code = "wrong_shop"
-        elif not program.active:
-            code = "program_inactive"
-        elif staff_sudo and staff_sudo.locked_until and staff_sudo.locked_until > now:
+        if staff_sudo and staff_sudo.locked_until and staff_sudo.locked_until > now:
+            # the engine checks the lock right before the PIN, after everything checked above
             code = "pin_locked"
-        elif not staff_sudo and program.require_staff_pin and operation == "stamp":
-            code = "staff_pin_required"
         elif operation == "stamp":
-            if not program.has_stamps:
-                code = "not_supported"
-            elif (
+            if (
                 program.stamp_cooldown_minutes
                 and card_sudo.last_stamp_date
                 and card_sudo.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes) > now
@@ -667,30 +759,32 @@ class LoyaltyPlusApi(models.AbstractModel):
                 code = "daily_limit"
         elif operation == "earn":
             amount = params.get("amount")
-            if not program.has_points:
-                code = "not_supported"
-            elif program.minimum_purchase and isinstance(amount, (int, float)) and amount < program.minimum_purchase:
-                code = "below_minimum_purchase"
-            elif (
+            if (
                 self.env["loyalty_plus.transaction"]
                 .sudo()
-                .search_count([("program_id", "=", program.id), ("order_ref", "=", params.get("order_ref"))], limit=1)
+                .search_count(
+                    [
+                        ("program_id", "=", program.id),
+                        ("order_ref", "=", (params.get("order_ref") or "").strip()),
+                        ("transaction_type", "=", "points_earned"),
+                        ("card_id", "!=", card_sudo.id),
+                    ],
+                    limit=1,
+                )
             ):
                 code = "order_already_used"
+            elif program.minimum_purchase and isinstance(amount, (int, float)) and amount < program.minimum_purchase:
+                code = "below_minimum_purchase"
         elif operation == "redeem":
             if params.get("stamps"):
-                if not staff_sudo and program.require_staff_pin:
-                    code = "staff_pin_required"
-                elif card_sudo.stamp_count < program.stamps_target:
+                if card_sudo.stamp_count < program.stamps_target:
                     code = "insufficient_stamps"
             else:
-                reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(int(params["reward_id"])).exists()
-                if not reward_sudo or reward_sudo.program_id != program:
-                    code = "reward_not_found"
-                elif not reward_sudo._is_available(fields.Date.context_today(self)):
+                reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(int(params["reward_id"]))
+                if not reward_sudo._is_available(fields.Date.context_today(self)):
                     code = "reward_unavailable"
                 elif card_sudo.points_balance < max(reward_sudo.points_cost, program.minimum_redemption_points):
                     code = "insufficient_points"
-        elif operation == "void":
-            code = "void_refused"
+                elif reward_sudo.limited_stock and reward_sudo.stock_qty <= 0:
+                    code = "reward_unavailable"
         return self._api_error(code, message)

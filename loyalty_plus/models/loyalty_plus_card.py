@@ -1,13 +1,15 @@
 import math
 import secrets
 from datetime import datetime, time, timedelta
+from textwrap import shorten
 
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
+AMBIGUOUS_LIMIT = 10  # cards read to tell whether an email or a phone number designates one customer
 CARD_FILLFACTOR = 80  # percent of a table page that inserts fill
 
 # Balance fields change only through the ledger operations below (SQL, under a row lock).
@@ -479,9 +481,23 @@ class LoyaltyPlusCard(models.Model):
             card = Card.search([*base, ("card_number", "=", digits)], limit=1)
             if card:
                 return card.with_env(self.env)
-        partner_domain = [("partner_id.email", "=ilike", query)] if "@" in query else [("partner_id.phone", "=", query)]
-        cards = Card.search(base + partner_domain, limit=2)
+        if "@" in query:
+            # exact: a typed email is not a pattern (``=ilike`` would read "%" and "_" as wildcards)
+            partner_domain = [("partner_id.email_normalized", "=", email_normalize(query) or query.lower())]
+        else:
+            partner_domain = [("partner_id.phone", "=", query)]
+        cards = Card.search([*base, *partner_domain], limit=AMBIGUOUS_LIMIT)
+        if len(cards.partner_id) > 1:
+            # an email or a phone number shared by several customers: guessing would stamp, earn
+            # or redeem on a stranger's card
+            raise UserError(
+                self.env._(
+                    "Several customers share %(query)s: search by card number instead.",
+                    query=shorten(query, 60, placeholder="…"),
+                )
+            )
         if len(cards) > 1:
+            # one customer with a card per shop: the one of this shop
             cards = cards.filtered(lambda c: c.shop_id == shop)[:1]
         return cards.with_env(self.env)
 

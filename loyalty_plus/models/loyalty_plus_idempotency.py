@@ -9,6 +9,19 @@ from odoo.tools import SQL
 RETENTION_HOURS = 48
 
 
+def _canonical(value):
+    """``value`` with its whole floats as ints: JSON has one kind of number, so a retry that
+    sends ``8.0`` where the first call sent ``8`` (another client library, another serializer)
+    is the same request."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    return value
+
+
 class LoyaltyPlusIdempotency(models.Model):
     """The first answer to each write of an integration, by the idempotency key the client chose.
 
@@ -38,7 +51,7 @@ class LoyaltyPlusIdempotency(models.Model):
     @api.model
     def _hash_request(self, operation, params):
         """A stable fingerprint of a call: the operation and its parameters, in canonical JSON."""
-        body = json.dumps([operation, params], sort_keys=True, separators=(",", ":"), default=str)
+        body = json.dumps([operation, _canonical(params)], sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(body.encode()).hexdigest()
 
     @api.model

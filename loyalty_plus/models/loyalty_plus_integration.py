@@ -38,7 +38,10 @@ class LoyaltyPlusIntegration(models.Model):
 
     It owns a dedicated internal user without password: Odoo's own API keys of that user are the
     integration's credentials, its companies are the shops it may act for, and the record rules
-    of the merchant's data apply to it like to any cashier.
+    of the merchant's data apply to it like to any cashier. That user reaches nothing but the
+    operations of ``loyalty_plus.api`` (``ir.http`` refuses every other route to it, ``res.users``
+    every login and legacy RPC call), so the operations it is not allowed, its rate limit and its
+    idempotency keys cannot be bypassed through the engine's models.
     """
 
     _name = "loyalty_plus.integration"
@@ -174,6 +177,14 @@ class LoyaltyPlusIntegration(models.Model):
 
     @api.model
     @tools.ormcache()
+    def _get_api_user_ids(self):
+        """The users of all integrations, archived ones included (cached: ``ir.http`` asks at every
+        request whether the caller is one of them)."""
+        integrations_sudo = self.sudo().with_context(active_test=False).search([])
+        return frozenset(integrations_sudo.user_id.ids)
+
+    @api.model
+    @tools.ormcache()
     def _get_webhook_merchant_ids(self):
         """The merchants having an active integration with a webhook URL (cached: it is asked at
         every ledger movement)."""
@@ -222,14 +233,14 @@ class LoyaltyPlusIntegration(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         integrations = super().create(vals_list)
-        if any(vals.get("webhook_url") for vals in vals_list):
-            self.env.registry.clear_cache()
         for integration in integrations:
             # the manager chose shops among their own companies; the user is then made by the system
             integration.shop_ids.check_access("read")
             if not self.env.su and integration.shop_ids - self.env.user.company_ids:
                 raise ValidationError(self.env._("You can only give an integration shops you work for."))
             integration.user_id = self.env["res.users"].sudo().create(integration._prepare_user_vals())
+        # the new user must be held to the API at once (_get_api_user_ids), the webhook merchants may change
+        self.env.registry.clear_cache()
         return integrations
 
     def write(self, vals):

@@ -2,14 +2,19 @@ import base64
 import json
 import re
 from datetime import date
+from textwrap import shorten
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
+from odoo.tools import SQL, email_normalize
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX = 128
+EMAIL_MAX = 254  # RFC 5321
 # what a card shows of its customer outside Odoo (a wallet pass)
 CARD_MEMBER_FIELDS = {"name", "lang"}
 
@@ -62,17 +67,63 @@ class ResPartner(models.Model):
         return birthday
 
     @api.model
-    def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None):
-        """The customer with this email, or a new one. Validates what it is given."""
+    def _loyalty_plus_check_member_values(self, name, email, phone=None, lang=None):
+        """``(name, email, phone)`` cleaned, or a ValidationError: the rules of every way in
+        (website form, till, API)."""
         name = (name or "").strip()
         email = (email or "").strip().lower()
+        phone = (phone or "").strip()
         if not name:
             raise ValidationError(self.env._("The customer's name is required."))
-        if not EMAIL_RE.match(email):
-            raise ValidationError(self.env._("%(email)s is not a valid email address.", email=email or '""'))
-        birthday = self._loyalty_plus_check_birthday(birthday)
+        if len(name) > NAME_MAX:
+            raise ValidationError(self.env._("The customer's name can have at most %(max)s characters.", max=NAME_MAX))
+        if CONTROL_RE.search(name) or CONTROL_RE.search(email) or CONTROL_RE.search(phone):
+            raise ValidationError(self.env._("The customer's details cannot contain control characters."))
+        if len(email) > EMAIL_MAX or not EMAIL_RE.match(email) or email_normalize(email) != email:
+            raise ValidationError(
+                self.env._("%(email)s is not a valid email address.", email=shorten(email, 60, placeholder="…") or '""')
+            )
+        if phone and (not PHONE_RE.match(phone) or sum(char.isdigit() for char in phone) < 6):
+            raise ValidationError(self.env._("Enter a phone number with at least 6 digits, like +352 621 123 456."))
         if lang and lang not in dict(self.env["res.lang"].get_installed()):
-            lang = False
+            raise ValidationError(self.env._("%(lang)s is not a language of this database.", lang=shorten(lang, 20)))
+        return name, email, phone
+
+    @api.model
+    def _loyalty_plus_lock_email(self, email):
+        """Serialize the enrollments of one email address, up to the commit.
+
+        Two requests enrolling the same customer at once would each find no one and each create a
+        customer and a card. The lock makes the second wait for the first; and since a transaction
+        reads a snapshot taken at its start, it then compares what it sees with a fresh snapshot:
+        if another transaction committed a customer or a card of this email meanwhile, the request
+        starts again (Odoo retries on ``ConcurrencyError``). Call it before reading or creating."""
+        self.env.cr.execute(
+            SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", f"loyalty_plus.enroll:{email}")
+        )
+        state = SQL(
+            """SELECT ARRAY(SELECT id FROM res_partner WHERE email_normalized = %(email)s ORDER BY id),
+                      ARRAY(SELECT card.id FROM loyalty_plus_card card
+                              JOIN res_partner partner ON partner.id = card.partner_id
+                             WHERE partner.email_normalized = %(email)s ORDER BY card.id)""",
+            email=email,
+        )
+        self.env.flush_all()
+        self.env.cr.execute(state)
+        seen_partners, seen_cards = self.env.cr.fetchone()
+        with self.env.registry.cursor() as fresh_cr:
+            fresh_cr.execute(state)
+            partners, cards = fresh_cr.fetchone()
+        # rows committed since this transaction's snapshot (its own uncommitted rows are no conflict)
+        if set(partners) - set(seen_partners) or set(cards) - set(seen_cards):
+            raise ConcurrencyError(f"another transaction enrolled {email} meanwhile")
+
+    @api.model
+    def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None):
+        """The customer with this email, or a new one. Validates what it is given."""
+        name, email, phone = self._loyalty_plus_check_member_values(name, email, phone, lang)
+        birthday = self._loyalty_plus_check_birthday(birthday)
+        self._loyalty_plus_lock_email(email)
         # exact match: a typed email is not a pattern. An existing customer is never changed from
         # here: a stranger could otherwise attach their phone number to someone else's record.
         partner_sudo = self.sudo().search([("email_normalized", "=", email)], limit=1)

@@ -14,3 +14,5 @@ from . import test_api_webhooks
 from . import test_api_openapi
 from . import test_api_schemathesis
 from . import test_api_contention
+from . import test_enrollment_race
+from . import test_api_audit

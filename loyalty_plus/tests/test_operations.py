@@ -345,6 +345,19 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
         with self.assertRaises(AccessError):
             Card.lookup(number, shop_id=self.cafe.id)
 
+    def test_lookup_is_exact_and_never_guesses(self):
+        Card = self.as_user(self.env["loyalty_plus.card"], self.cashier)
+        # "%" and "_" are characters of the address, not wildcards
+        for query in ("%@%", "l%@example.com", "_ea@example.com", "lea@example.co_"):
+            with self.subTest(query=query):
+                self.assertFalse(Card.lookup(query, shop_id=self.bakery.id))
+        # a phone number two customers share designates neither
+        other = self.env["res.partner"].create({"name": "Max", "email": "max@example.com", "phone": "+352621000001"})
+        self.env["loyalty_plus.card"]._enroll(other, self.bakery)
+        with self.assertRaisesRegex(UserError, "Several customers share"):
+            Card.lookup("+352621000001", shop_id=self.bakery.id)
+        self.assertEqual(Card.lookup("lea@example.com", shop_id=self.bakery.id)["id"], self.card.id)
+
     # enrollment entry point and branch staff ----------------------------
 
     def test_enroll_entry_point(self):
@@ -368,6 +381,12 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
             {"birthday": "1850-01-01"},
             {"birthday": "31/02/1990"},
             {"name": " "},
+            {"name": "N" * 129},
+            {"name": "Nul\x00Byte"},
+            {"email": "x" * 250 + "@example.com"},
+            {"phone": "abc"},
+            {"phone": "1" * 5000},
+            {"lang": "xx_XX"},
         ):
             vals = {"name": "X", "email": "x@example.com", **bad}
             with self.subTest(bad=bad), self.assertRaises(ValidationError):

@@ -20,10 +20,27 @@ class PosConfig(models.Model):
         )
 
     @api.model
+    def _loyalty_plus_demo_chart(self, shop):
+        """Demo: the generic chart of accounts for the shop's merchant (and the shop)."""
+        Template = self.env["account.chart.template"]
+        root = shop.root_id
+        if not root.chart_template:
+            # the generic chart is American: the merchant keeps its currency and its country
+            currency, country = root.currency_id, root.country_id
+            Template._load("generic_coa", root, install_demo=False)
+            root.write(
+                {
+                    "currency_id": currency.id,
+                    "account_fiscal_country_id": country.id or root.account_fiscal_country_id.id,
+                }
+            )
+        if shop != root and not shop.chart_template:
+            Template._load(root.chart_template, shop, install_demo=False)
+
+    @api.model
     def _loyalty_plus_create_demo_configs(self):
         """Demo: one till per shop of the demo bakery. A branch shares its parent's accounting
         (Odoo 17+), so the merchant gets a chart of accounts and the branches its company data."""
-        Template = self.env["account.chart.template"]
         shops = [
             ("loyalty_plus.demo_company_bakery", "pos_config_demo_bakery_luxembourg"),
             ("loyalty_plus.demo_company_bakery_esch", "pos_config_demo_bakery_esch"),
@@ -33,14 +50,10 @@ class PosConfig(models.Model):
             shop = self.env.ref(shop_xmlid, raise_if_not_found=False)
             if not shop or self.env.ref(f"loyalty_plus_pos.{config_xmlid}", raise_if_not_found=False):
                 continue
-            root = shop.root_id
-            if not root.chart_template:
-                Template._load("generic_coa", root, install_demo=False)
-            if shop != root and not shop.chart_template:
-                Template._load(root.chart_template, shop, install_demo=False)
+            self._loyalty_plus_demo_chart(shop)
             PosConfig = self.with_company(shop).sudo()
             cash_journal_vals = {"name": self.env._("Cash %(shop)s", shop=shop.name), "show_on_dashboard": False}
-            if shop == root:
+            if shop == shop.root_id:
                 journal, payment_methods = PosConfig._create_journal_and_payment_methods(
                     cash_journal_vals=cash_journal_vals
                 )

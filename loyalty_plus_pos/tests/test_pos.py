@@ -21,6 +21,20 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
             .search([("card_id", "=", card.id), *[(k, "=", v) for k, v in domain.items()]])
         )
 
+    def test_demo_chart_keeps_the_merchant_currency(self):
+        """The demo's generic chart of accounts is American: a Luxembourg bakery still counts in euros."""
+        merchant = self.env["res.company"].create(
+            {
+                "name": "Chart Bakery",
+                "currency_id": self.env.ref("base.EUR").id,
+                "country_id": self.env.ref("base.lu").id,
+            }
+        )
+        self.env["pos.config"]._loyalty_plus_demo_chart(merchant)
+        self.assertEqual(merchant.chart_template, "generic_coa")
+        self.assertEqual(merchant.currency_id, self.env.ref("base.EUR"))
+        self.assertEqual(merchant.account_fiscal_country_id, self.env.ref("base.lu"))
+
     def test_order_synced_three_times_earns_once(self):
         data = self._order([self._line(qty=2)], card=self.card)
         for _attempt in range(3):

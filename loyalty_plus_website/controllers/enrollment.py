@@ -5,24 +5,60 @@ from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import Controller, request, route
 from odoo.tools import email_normalize
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.loyalty_plus.models.res_partner import EMAIL_RE
 
+from ..models.res_company import SLUG_RE
+
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+# C0 and C1 control characters: never part of a name, an address or a number, and PostgreSQL
+# refuses a NUL in a string outright
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TEXT_FIELD_LABELS = {
+    "first_name": _lt("First name"),
+    "last_name": _lt("Last name"),
+    "email": _lt("Email"),
+    "phone": _lt("Phone"),
+    "birthday": _lt("Birthday"),
+    "lang": _lt("Language"),
+}
 HONEYPOT_FIELD = "website_homepage"
 SESSION_KEY = "loyalty_plus_enrolled"
 
 
 class LoyaltyPlusEnrollment(Controller):
-    def _get_merchant_and_program(self, slug):
-        """The merchant of ``slug`` and its active program, or ``(None, None)``."""
-        merchant_sudo = (
+    def _is_malformed_slug(self, slug):
+        return not SLUG_RE.match(slug or "")
+
+    def _render_malformed_slug(self):
+        """A 404 of our own for a link name no merchant can have: Odoo's 404 handler looks the
+        requested path up in the database, where a NUL in it is an error (a 500)."""
+        return request.render(
+            "loyalty_plus_website.enrollment_message",
+            {
+                "title": request.env._("Page not found"),
+                "message": request.env._(
+                    "This enrollment link does not exist: check the address, or scan the shop's QR code again."
+                ),
+            },
+            status=404,
+        )
+
+    def _get_merchant_sudo(self, slug):
+        """The merchant whose enrollment link name is ``slug``."""
+        return (
             request.env["res.company"]
             .sudo()
             .search([("loyalty_plus_slug", "=", slug), ("parent_id", "=", False)], limit=1)
         )
+
+    def _get_merchant_and_program(self, slug):
+        """The merchant of ``slug`` and its active program, or ``(None, None)``."""
+        merchant_sudo = self._get_merchant_sudo(slug)
         if not merchant_sudo or not merchant_sudo.loyalty_plus_self_enrollment:
             return None, None
         program_sudo = request.env["loyalty_plus.program"].sudo()._get_for_shop(merchant_sudo)
@@ -57,6 +93,17 @@ class LoyaltyPlusEnrollment(Controller):
             "terms": bool(post.get("terms")),
             "marketing": bool(post.get("marketing")),
         }
+        control_errors = {}
+        for name, label in TEXT_FIELD_LABELS.items():
+            if CONTROL_CHARS_RE.search(values[name]):
+                # taken out before anything else reads the value: PostgreSQL refuses a NUL, and the
+                # page shows the value back
+                values[name] = CONTROL_CHARS_RE.sub("", values[name]).strip()
+                control_errors[name] = request.env._(
+                    "%(field)s contained invisible control characters. We removed them: check it and send "
+                    "the form again.",
+                    field=request.env._(label),
+                )
         errors = {}
         if not values["first_name"]:
             errors["first_name"] = request.env._("Enter your first name.")
@@ -89,6 +136,8 @@ class LoyaltyPlusEnrollment(Controller):
             errors["lang"] = request.env._("Choose a language from the list.")
         if not values["terms"]:
             errors["terms"] = request.env._("Accept the program terms to join.")
+        # the field's own check may pass once the characters are out: the visitor still has to look
+        errors.update(control_errors)
         return values, errors
 
     def _render_form(self, merchant_sudo, program_sudo, shop_sudo, values=None, errors=None, status=200):
@@ -119,6 +168,8 @@ class LoyaltyPlusEnrollment(Controller):
         sitemap=False,
     )
     def loyalty_plus_join(self, slug, shop=None, **post):
+        if self._is_malformed_slug(slug):
+            return self._render_malformed_slug()
         merchant_sudo, program_sudo = self._get_merchant_and_program(slug)
         if not merchant_sudo:
             raise request.not_found()
@@ -175,6 +226,9 @@ class LoyaltyPlusEnrollment(Controller):
         no pattern matching on what a visitor typed.
         """
         Partner_sudo = request.env["res.partner"].sudo()
+        # the engine's lock: simultaneous submissions of one email make one customer and one card
+        # (a submission that lost the race is replayed by the server and finds them)
+        Partner_sudo._loyalty_plus_lock_email(values["email"])
         partner_sudo = Partner_sudo.search([("email_normalized", "=", values["email"])], limit=1)
         if partner_sudo:
             return partner_sudo
@@ -198,6 +252,8 @@ class LoyaltyPlusEnrollment(Controller):
 
     @route("/loyalty/<string:slug>/welcome", type="http", auth="public", website=True, sitemap=False)
     def loyalty_plus_welcome(self, slug):
+        if self._is_malformed_slug(slug):
+            return self._render_malformed_slug()
         merchant_sudo, program_sudo = self._get_merchant_and_program(slug)
         enrolled = request.session.get(SESSION_KEY) or {}
         if not merchant_sudo or not enrolled:
@@ -215,6 +271,8 @@ class LoyaltyPlusEnrollment(Controller):
             "program": program_sudo,
             "shop": shop_sudo,
             "created": enrolled.get("created"),
+            # only a signed-in customer has an account page to go to
+            "signed_in": not request.env.user._is_public(),
             "cross_location": merchant_sudo.loyalty_plus_cross_location,
             "shops": merchant_sudo._loyalty_plus_get_shops(),
         }
@@ -229,11 +287,9 @@ class LoyaltyPlusEnrollment(Controller):
 
     @route("/loyalty/<string:slug>/terms", type="http", auth="public", website=True, sitemap=False)
     def loyalty_plus_terms(self, slug):
-        merchant_sudo = (
-            request.env["res.company"]
-            .sudo()
-            .search([("loyalty_plus_slug", "=", slug), ("parent_id", "=", False)], limit=1)
-        )
+        if self._is_malformed_slug(slug):
+            return self._render_malformed_slug()
+        merchant_sudo = self._get_merchant_sudo(slug)
         program_sudo = merchant_sudo and request.env["loyalty_plus.program"].sudo()._get_for_shop(merchant_sudo)
         if not program_sudo:
             raise request.not_found()

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import LoyaltyPlusWebsiteCase
@@ -55,13 +55,42 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         self.assertEqual(welcome.status_code, 200)
         self.assertIn(card._get_formatted_number(), welcome.text)
         self.assertIn('src="data:image/svg+xml;base64,', welcome.text)
-        self.assertIn('href="/my/loyalty"', welcome.text)
+        # a new member has no account yet: no button into a sign-in wall, the card is in their email
+        self.assertNotIn('href="/my/loyalty"', welcome.text)
+        self.assertIn("emailed you your card number", welcome.text)
+        self.assertIn('href="/web/login?redirect=/my/loyalty"', welcome.text)
+        self.assertEqual(self.url_open("/web/login?redirect=/my/loyalty").status_code, 200)
+        mails = self.env["mail.mail"].search([("model", "=", "loyalty_plus.card"), ("res_id", "=", card.id)])
+        self.assertTrue(
+            any(card.card_number in mail.body_html for mail in mails), "the welcome email carries the card number"
+        )
         links = card._get_wallet_links()
         if links:
             for link in links:
                 self.assertIn(link["url"], welcome.text)
         else:
             self.assertNotIn("o_loyalty_plus_wallet_links", welcome.text)
+
+    def test_signed_in_customer_goes_to_their_account(self):
+        zoe = new_test_user(
+            self.env,
+            login="lp_web_zoe",
+            password="lp_web_zoe",
+            name="Zoe Portal",
+            email="zoe.portal@example.com",
+            groups="base.group_portal",
+        )
+        self.authenticate("lp_web_zoe", "lp_web_zoe")
+        response = self._post(self._form(email="zoe.portal@example.com"))
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        welcome = self.url_open("/loyalty/web-bakery/welcome").text
+        self.assertIn('href="/my/loyalty"', welcome)
+        self.assertNotIn("o_loyalty_plus_sign_in", welcome)
+        card = self.env["loyalty_plus.card"].search([("partner_id", "=", zoe.partner_id.id)])
+        self.assertEqual(len(card), 1)
+        account = self.url_open("/my/loyalty")
+        self.assertEqual(account.status_code, 200)
+        self.assertIn(card._get_formatted_number(), account.text)
 
     def test_marketing_consent_is_opt_in(self):
         self.assertEqual(self._post(self._form()).status_code, 303)
@@ -129,6 +158,47 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         self.assertIn("age 6 to 120", response.text)
         self.assertEqual(self._count(), (0, 0))
 
+    def test_control_characters_are_refused_next_to_their_field(self):
+        cases = {
+            "first_name": "Au\x00dit",
+            "last_name": "Te\x00ster",
+            "email": "nul\x003@example.com",
+            "phone": "+352 621\x00 555 111",
+            "birthday": "1990-04-12\x00",
+            "lang": "en_US\x00",
+        }
+        for field, value in cases.items():
+            with self.subTest(field=field):
+                response = self._post(self._form(**{field: value}))
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("contained invisible control characters", response.text)
+                self.assertIn(f'id="lp_{field}_error"', response.text)
+                self.assertNotIn("\x00", response.text)
+                self.assertEqual(self._count(), (0, 0))
+                self.assertEqual(self._count("nul3@example.com"), (0, 0))
+        # not only NUL: an escape sequence or a line break in a name is refused the same way
+        for name in ("Nora\x1b", "No\nra", "Nora\x7f", "No\x85ra"):
+            with self.subTest(first_name=name):
+                response = self._post(self._form(first_name=name))
+                self.assertEqual(response.status_code, 400)
+                self.assertIn('id="lp_first_name_error"', response.text)
+                self.assertIn('value="Nora"', response.text, "the value is shown back without them")
+        self.assertEqual(self._count(), (0, 0))
+
+    def test_malformed_link_name_is_not_found(self):
+        for url in (
+            "/loyalty/%00/join",
+            "/loyalty/web-bakery%00/join",
+            "/loyalty/a%00b/terms",
+            "/loyalty/a%00b/welcome",
+            "/loyalty/Web-Bakery/join",
+        ):
+            with self.subTest(url=url):
+                response = self.url_open(url, allow_redirects=False)
+                self.assertEqual(response.status_code, 404)
+                self.assertNotIn("\x00", response.text)
+        self.assertIn("This enrollment link does not exist", self.url_open("/loyalty/a%00b/join").text)
+
     def test_unknown_merchant_foreign_shop_and_closed_enrollment(self):
         self.assertEqual(self.url_open("/loyalty/no-such-bakery/join").status_code, 404)
         other = self.env["res.company"].create({"name": "Other merchant"})
@@ -143,6 +213,7 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         self.assertEqual(response.status_code, 303)
         welcome = self.url_open("/loyalty/web-bakery/welcome").text
         self.assertIn("already a member", welcome)
+        self.assertIn("welcome email you received when you joined", welcome)
         for shop in (self.bakery, self.branch_esch, self.branch_diff):
             self.assertIn(shop.name, welcome)
         self.assertNotIn(self.card_lea.card_number, welcome)

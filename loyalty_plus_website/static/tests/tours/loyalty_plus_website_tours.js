@@ -111,7 +111,11 @@ registry.category("web_tour.tours").add("loyalty_plus_website_enroll_new", {
         submitStep(),
         { content: "The welcome page shows the card number", trigger: ".o_loyalty_plus_card_number:contains(/\\d{4} \\d{4} \\d{4}/)" },
         { content: "The QR code is an SVG image", trigger: "img.o_loyalty_plus_qr[src^='data:image/svg+xml']" },
-        { content: "The portal is linked", trigger: "a[href='/my/loyalty']" },
+        { content: "The card is also on its way by email", trigger: ".o_loyalty_plus_card_by_email" },
+        {
+            content: "A visitor without an account is offered the sign-in, not sent into it",
+            trigger: ".o_loyalty_plus_sign_in a[href='/web/login?redirect=/my/loyalty']",
+        },
         axeStep(".o_loyalty_plus_welcome", "success"),
     ],
 });
