@@ -7,14 +7,13 @@ from odoo.http import Controller, request, route
 from odoo.tools import email_normalize
 from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.loyalty_plus.models.res_partner import EMAIL_RE
+from odoo.addons.loyalty_plus.models.res_partner import EMAIL_RE, PHONE_RE
 
 from ..models.res_company import SLUG_RE
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
-PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 # C0 and C1 control characters: never part of a name, an address or a number, and PostgreSQL
 # refuses a NUL in a string outright
 CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
