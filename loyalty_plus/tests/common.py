@@ -1,8 +1,31 @@
+import threading
 import uuid
 
+from werkzeug.serving import make_server
+
+import odoo.http
 from odoo import api
 from odoo.fields import Command
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase
+
+
+def serve_threaded(case):
+    """Odoo served on 127.0.0.1 by a threaded server for the rest of ``case``'s test (HttpCase's
+    server takes one request at a time): requests that really run side by side. Returns its URL."""
+    # the test runner holds the registry lock that every request takes on its way in
+    case.patch(Registry, "_lock", DummyRLock())
+    server = make_server("127.0.0.1", 0, odoo.http.root, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+    case.addCleanup(stop)
+    return f"http://127.0.0.1:{server.server_port}"
 
 
 def create_committed_merchant(env, name, **program_vals):

@@ -4,19 +4,18 @@ import uuid
 from datetime import datetime
 
 import requests
-from werkzeug.serving import make_server
 
 import odoo.http
 import odoo.service.model
 from odoo import api
 from odoo.fields import Command
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
 
-from .common import create_committed_merchant, remove_committed_merchant
+from .common import create_committed_merchant, remove_committed_merchant, serve_threaded
 
 CLIENTS = 16
 START_POINTS = 1000
@@ -112,20 +111,8 @@ class TestApiContention(BaseCase):
 
     def setUp(self):
         super().setUp()
-        # the test runner holds the registry lock that every request takes on its way in
-        self.patch(Registry, "_lock", DummyRLock())
-        self.server = make_server("127.0.0.1", 0, odoo.http.root, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}/json/2/loyalty_plus.api"
+        self.base_url = f"{serve_threaded(self)}/json/2/loyalty_plus.api"
         self.url = f"{self.base_url}/redeem"
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-
-        def stop():
-            self.server.shutdown()
-            self.server.server_close()
-            thread.join(10)
-
-        self.addCleanup(stop)
 
     def _burst(self):
         """CLIENTS redeems of one reward on the one card, released together; returns the answers."""

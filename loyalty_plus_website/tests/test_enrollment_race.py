@@ -2,15 +2,14 @@ import threading
 import uuid
 
 import requests
-from werkzeug.serving import make_server
 
 import odoo.http
 from odoo import api
-from odoo.modules.registry import DummyRLock, Registry
+from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.loyalty_plus.tests.common import create_committed_merchant, remove_committed_merchant
+from odoo.addons.loyalty_plus.tests.common import create_committed_merchant, remove_committed_merchant, serve_threaded
 
 from .common import CSRF_RE
 
@@ -60,19 +59,7 @@ class TestEnrollmentRace(BaseCase):
 
     def setUp(self):
         super().setUp()
-        # the test runner holds the registry lock that every request takes on its way in
-        self.patch(Registry, "_lock", DummyRLock())
-        self.server = make_server("127.0.0.1", 0, odoo.http.root, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-
-        def stop():
-            self.server.shutdown()
-            self.server.server_close()
-            thread.join(10)
-
-        self.addCleanup(stop)
+        self.base_url = serve_threaded(self)
 
     def _visitor(self):
         """A browser session on the test database that has opened the form: ``(session, token)``."""
