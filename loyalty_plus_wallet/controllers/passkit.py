@@ -3,6 +3,7 @@
 import hmac
 import json
 import logging
+import re
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -18,6 +19,10 @@ _logger = logging.getLogger(__name__)
 
 ROUTE_OPTIONS = {"type": "http", "auth": "public", "csrf": False, "save_session": False}
 DEVICE = "/v1/devices/<string:device_id>/registrations/<string:pass_type_id>"
+# APNs device tokens are hex; anything else would end up in the push URL (a newline makes httpx
+# refuse the request) or in SQL (a NUL byte makes psycopg2 refuse the query)
+PUSH_TOKEN_RE = re.compile(r"[0-9a-fA-F]{32,200}")
+IDENTIFIER_RE = re.compile(r"[0-9A-Za-z._-]{1,200}")
 
 
 def _json(data, status=200):
@@ -31,6 +36,8 @@ def _empty(status):
 class PassKitWebService(http.Controller):
     def _find_pass_sudo(self, pass_type_id, serial_number):
         """The pass of this serial when its merchant signs passes with this pass type id."""
+        if not (IDENTIFIER_RE.fullmatch(serial_number) and IDENTIFIER_RE.fullmatch(pass_type_id)):
+            return request.env["loyalty_plus.wallet_pass"].sudo()
         pass_sudo = request.env["loyalty_plus.wallet_pass"].sudo().search([("serial_number", "=", serial_number)])
         merchant = pass_sudo.card_id.company_id
         if not pass_sudo or (merchant.loyalty_plus_wallet_apple_pass_type_id or "").strip() != pass_type_id:
@@ -54,10 +61,12 @@ class PassKitWebService(http.Controller):
         try:
             body = json.loads(request.httprequest.get_data() or b"{}")
             push_token = body.get("pushToken") if isinstance(body, dict) else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
             push_token = None
-        if not push_token or not isinstance(push_token, str) or len(push_token) > 200 or len(device_id) > 200:
+        if not isinstance(push_token, str) or not PUSH_TOKEN_RE.fullmatch(push_token):
             return _json({"error": request.env._("pushToken is missing or invalid.")}, status=400)
+        if not IDENTIFIER_RE.fullmatch(device_id):
+            return _json({"error": request.env._("The device library identifier is invalid.")}, status=400)
         request.env["loyalty_plus.wallet_registration"].flush_model()
         # an upsert: a device registering again only refreshes its push token
         rows = request.env.execute_query(
@@ -93,6 +102,8 @@ class PassKitWebService(http.Controller):
 
     @http.route(f"{APPLE_SERVICE_PREFIX}{DEVICE}", methods=["GET"], readonly=True, **ROUTE_OPTIONS)
     def updated_serials(self, device_id, pass_type_id, passesUpdatedSince=None, **kwargs):
+        if not IDENTIFIER_RE.fullmatch(device_id):
+            return _empty(204)
         try:
             since = int(passesUpdatedSince or 0)
         except ValueError:
@@ -128,10 +139,15 @@ class PassKitWebService(http.Controller):
         since = request.httprequest.headers.get("If-Modified-Since")
         if since:
             try:
-                if modified <= parsedate_to_datetime(since).replace(tzinfo=None):
-                    return _empty(304)
+                since_date = parsedate_to_datetime(since)
             except (TypeError, ValueError):
-                pass
+                since_date = None
+            if since_date:
+                # last_modified is naive UTC: bring the header's offset (+0200, EST, ...) to UTC first
+                if since_date.tzinfo:
+                    since_date = since_date.astimezone(UTC).replace(tzinfo=None)
+                if modified <= since_date:
+                    return _empty(304)
         try:
             data = pass_sudo._generate_pkpass()
         except CredentialError:
@@ -150,7 +166,7 @@ class PassKitWebService(http.Controller):
     def device_log(self, **kwargs):
         try:
             logs = json.loads(request.httprequest.get_data() or b"{}").get("logs") or []
-        except (ValueError, AttributeError):
+        except (ValueError, RecursionError, AttributeError):
             logs = []
         for line in logs[:20]:
             _logger.info("Wallet device log: %s", str(line)[:500])

@@ -21,6 +21,10 @@ class LoyaltyPlusProgram(models.Model):
     wallet_google_class_outdated = fields.Boolean(
         readonly=True, copy=False, help="The Google Wallet class must be sent again (branding changed)"
     )
+    # the class id holds the issuer ID and the database: another id means Google has no such class yet
+    wallet_google_class_id = fields.Char(
+        string="Google Wallet class", readonly=True, copy=False, help="The id of the class last saved to Google Wallet"
+    )
 
     def write(self, vals):
         res = super().write(vals)

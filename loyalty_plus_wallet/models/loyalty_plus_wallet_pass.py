@@ -23,6 +23,7 @@ GOOGLE_NOTIFY_WINDOW = 24 * 3600
 CRON_BATCH = 50
 ROUTE_PREFIX = "/loyalty_plus_wallet"
 APPLE_SERVICE_PREFIX = f"{ROUTE_PREFIX}/apple"
+_warned_base_urls = set()  # warn once per worker and address, not at every pass download
 
 
 class LoyaltyPlusWalletPass(models.Model):
@@ -45,12 +46,18 @@ class LoyaltyPlusWalletPass(models.Model):
         default=lambda self: secrets.token_hex(20),
         help="Apple's authenticationToken: set once, never changes",
     )
-    update_tag = fields.Integer(readonly=True, copy=False, help="Grows with every change (Apple's lastUpdated)")
+    update_tag = fields.Integer(
+        readonly=True, copy=False, help="Apple's lastUpdated: taken by the push, in the order the pushes commit"
+    )
     last_modified = fields.Datetime(readonly=True, copy=False, help="Last-Modified of the Apple pass")
     update_pending = fields.Boolean(readonly=True, copy=False, index=True)
     queued_date = fields.Datetime(readonly=True, copy=False)
     google_object_saved = fields.Boolean(
         readonly=True, copy=False, help="The Google Wallet object exists (a save link was opened)"
+    )
+    # the object id holds the issuer ID: after an issuer change the object must be created again
+    google_object_id = fields.Char(
+        string="Google Wallet object", readonly=True, copy=False, help="The id the object was last saved under"
     )
     google_notify_times = fields.Char(
         readonly=True, copy=False, help="Epoch seconds of the notifying Google updates of the last 24 hours"
@@ -71,6 +78,7 @@ class LoyaltyPlusWalletPass(models.Model):
     def create(self, vals_list):
         now = fields.Datetime.now()
         for vals in vals_list:
+            # a new pass is downloaded as it is now: any tag will do until its first change is pushed
             vals.setdefault("update_tag", self._next_update_tag())
             vals.setdefault("last_modified", now)
         return super().create(vals_list)
@@ -102,11 +110,20 @@ class LoyaltyPlusWalletPass(models.Model):
         return self.card_id.get_base_url().rstrip("/")
 
     def _get_web_service_url(self):
-        return self._get_base_url() + APPLE_SERVICE_PREFIX
+        """The PassKit web service URL, or None when the base URL is not https: Wallet only talks
+        to an https web service, so such a pass installs but never registers nor updates."""
+        base_url = self._get_base_url()
+        if not base_url.startswith("https://"):
+            if base_url not in _warned_base_urls:
+                _warned_base_urls.add(base_url)
+                _logger.warning("Wallet: %s is not an https address, Apple passes are issued without updates", base_url)
+            return None
+        return base_url + APPLE_SERVICE_PREFIX
 
     def _mark_changed(self):
-        """Queue an update: one pending flag per pass (coalesced), a new update tag, a later
-        Last-Modified, and a cron trigger so that devices hear of it within a minute."""
+        """Queue an update: one pending flag per pass (coalesced), a later Last-Modified, and a cron
+        trigger so that devices hear of it within a minute. The update tag is not taken here but by
+        the push (:meth:`_assign_update_tags`)."""
         if not self:
             return
         now = fields.Datetime.now()
@@ -115,7 +132,6 @@ class LoyaltyPlusWalletPass(models.Model):
             modified = max(now, (wallet_pass.last_modified or now) + timedelta(seconds=1))
             wallet_pass.write(
                 {
-                    "update_tag": self._next_update_tag(),
                     "last_modified": modified,
                     "update_pending": True,
                     "queued_date": now,
@@ -130,18 +146,16 @@ class LoyaltyPlusWalletPass(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """UPDATE loyalty_plus_wallet_pass
-                      SET update_tag = nextval(%(seq)s),
-                          last_modified = GREATEST(%(now)s, last_modified + interval '1 second'),
+                      SET last_modified = GREATEST(%(now)s, last_modified + interval '1 second'),
                           update_pending = true,
                           queued_date = %(now)s
                     WHERE card_id IN (%(cards)s)
                 RETURNING id""",
-                seq=UPDATE_SEQUENCE,
                 now=fields.Datetime.now(),
                 cards=card_ids_query,
             )
         )
-        self.invalidate_model(["update_tag", "last_modified", "update_pending", "queued_date"])
+        self.invalidate_model(["last_modified", "update_pending", "queued_date"])
         if rows:
             self._trigger_push()
         return len(rows)
@@ -238,11 +252,13 @@ class LoyaltyPlusWalletPass(models.Model):
                     "altText": card.card_number,
                 }
             ],
-            "webServiceURL": self._get_web_service_url(),
-            "authenticationToken": self.sudo().authentication_token,
             "sharingProhibited": True,
             "storeCard": self._prepare_apple_fields(),
         }
+        web_service_url = self._get_web_service_url()
+        if web_service_url:
+            pass_json["webServiceURL"] = web_service_url
+            pass_json["authenticationToken"] = self.sudo().authentication_token
         if not card.active:
             pass_json["voided"] = True
         return pass_json
@@ -273,22 +289,51 @@ class LoyaltyPlusWalletPass(models.Model):
     def _google_object_id(self, issuer_id):
         return f"{issuer_id}.loyalty_plus_card_{self.serial_number}"
 
-    def _prepare_google_class(self, issuer_id):
-        card = self._card_in_lang()
-        program = card.program_id
-        title = program.card_name or program.name
-        lang = (card.env.lang or "en_US").replace("_", "-")
+    def _google_localized(self, get_value, default_lang):
+        """A Google LocalizedString: ``get_value(lang)`` in the merchant's language, translated into
+        every active language (Wallet shows the one of the phone)."""
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
         return {
+            "defaultValue": {"language": default_lang.replace("_", "-"), "value": get_value(default_lang)},
+            "translatedValues": [
+                {"language": lang.replace("_", "-"), "value": get_value(lang)} for lang in langs if lang != default_lang
+            ],
+        }
+
+    def _prepare_google_class(self, issuer_id):
+        """The class every card of the program shares: in the merchant's language with the other
+        languages as translations, never in the language of the customer who happened to create it."""
+        card = self.card_id.sudo()
+        merchant = card.company_id
+        default_lang = merchant.partner_id.lang or self.env.lang or "en_US"
+        program = card.program_id.with_context(lang=default_lang)
+
+        def program_title(lang):
+            translated = program.with_context(lang=lang)
+            return translated.card_name or translated.name
+
+        title = program_title(default_lang)
+        localized_title = self._google_localized(program_title, default_lang)
+        images_url = f"{self._get_base_url()}{ROUTE_PREFIX}/program/{program.id}"
+        body = {
             "id": self._google_class_id(issuer_id),
-            "issuerName": card.company_id.name,
+            "issuerName": merchant.name,
+            "localizedIssuerName": self._google_localized(
+                lambda lang: merchant.with_context(lang=lang).name, default_lang
+            ),
             "programName": title,
+            "localizedProgramName": localized_title,
             "programLogo": {
-                "sourceUri": {"uri": f"{self._get_base_url()}{ROUTE_PREFIX}/program/{program.id}/logo.png"},
-                "contentDescription": {"defaultValue": {"language": lang, "value": title}},
+                "sourceUri": {"uri": f"{images_url}/logo.png"},
+                "contentDescription": localized_title,
             },
             "hexBackgroundColor": program.primary_color or "#000000",
             "reviewStatus": "UNDER_REVIEW",
         }
+        if program.hero_image:
+            # the banner under the card, as on the Apple pass (strip image); Google fetches it by URL
+            body["heroImage"] = {"sourceUri": {"uri": f"{images_url}/hero.png"}, "contentDescription": localized_title}
+        return body
 
     def _prepare_google_object(self, issuer_id):
         card = self._card_in_lang()
@@ -324,19 +369,46 @@ class LoyaltyPlusWalletPass(models.Model):
             recent.append(now)
         return notify, " ".join(map(str, recent))
 
+    def _google_save_class(self, client, force=False):
+        """Send the program's class when Google does not have it as it is now: never sent under this
+        id (first card, issuer ID changed, database copied) or its branding changed; not once per card."""
+        program = self.card_id.sudo().program_id
+        class_id = self._google_class_id(client.issuer_id)
+        if force or program.wallet_google_class_outdated or program.wallet_google_class_id != class_id:
+            client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
+            program.write({"wallet_google_class_id": class_id, "wallet_google_class_outdated": False})
+
     def _google_save_object(self, client):
-        """Create (or refresh) the class and the object, before a save link names it."""
-        client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
-        self.card_id.sudo().program_id.wallet_google_class_outdated = False
-        client.upsert("loyaltyObject", self._prepare_google_object(client.issuer_id))
-        self.sudo().google_object_saved = True
+        """Create (or replace) the class when needed, then the object, before a save link names it."""
+        self._google_save_class(client)
+        body = self._prepare_google_object(client.issuer_id)
+        try:
+            client.upsert("loyaltyObject", body)
+        except GoogleWalletError as error:
+            if error.status != 404:
+                raise
+            # Google has no class of that id although we sent it (deleted in the console): again, class first
+            self._google_save_class(client, force=True)
+            client.upsert("loyaltyObject", body)
+        self.sudo().write({"google_object_saved": True, "google_object_id": body["id"]})
 
     def _google_sync(self, client):
+        """Replace the object with its current state (notifying while the daily budget lasts); an
+        object Google does not have is created like a save link does, its class first."""
+        self._google_save_class(client)
         body = self._prepare_google_object(client.issuer_id)
         notify, times = self._google_notification_budget()
         if notify:
             body["notifyPreference"] = "NOTIFY_ON_UPDATE"
-        client.patch("loyaltyObject", body)
+        try:
+            client.update("loyaltyObject", body)
+        except GoogleWalletError as error:
+            # an issuer ID change, a database copy or a deletion in the console: inserting the object
+            # alone would fail forever against a class Google does not have
+            if error.status != 404:
+                raise
+            self._google_save_object(client)
+            return
         # written after the call: no row lock is held while Google answers
         self.sudo().google_notify_times = times
 
@@ -344,7 +416,7 @@ class LoyaltyPlusWalletPass(models.Model):
         self.ensure_one()
         merchant = self.card_id.sudo().company_id
         client = client or merchant._loyalty_plus_wallet_google_client()
-        if not self.google_object_saved:
+        if not self.google_object_saved or self.google_object_id != self._google_object_id(client.issuer_id):
             self._google_save_object(client)
         return client.make_save_url(self._google_object_id(client.issuer_id), [self._get_base_url()])
 
@@ -407,6 +479,9 @@ class LoyaltyPlusWalletPass(models.Model):
                     return
                 tried += passes.ids
                 remaining = self.sudo().search_count(domain & Domain("id", "not in", tried)) + len(passes)
+                passes._assign_update_tags()
+                if not self.env["ir.cron"]._commit_progress(remaining=remaining):
+                    return
                 for wallet_pass in passes:
                     wallet_pass._push_one_isolated(*clients)
                     remaining -= 1
@@ -415,9 +490,31 @@ class LoyaltyPlusWalletPass(models.Model):
         finally:
             self._close_clients(*clients)
 
+    def _assign_update_tags(self):
+        """Give these passes their Apple update tags (``lastUpdated``) right before they are pushed.
+
+        A device remembers the highest tag it was told and then asks only for the passes above it.
+        Taken in the business transactions, a tag could commit after a higher one a device had
+        already seen, and that change was never fetched. Taken here instead, by the one push cron
+        (Odoo never runs a cron twice at once) and committed before any device is pushed, every
+        committed tag is above all the tags committed before it."""
+        if not self:
+            return
+        self.flush_recordset(["update_tag"])
+        self.env.execute_query(
+            SQL(
+                "UPDATE loyalty_plus_wallet_pass SET update_tag = nextval(%s) WHERE id = ANY(%s)",
+                UPDATE_SEQUENCE,
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["update_tag"])
+
     def _push_updates(self):
-        """Send the pending updates of ``self`` in the current transaction; a failing card never stops
-        the others. Returns the number of passes brought up to date."""
+        """Send the pending updates of ``self`` in the current transaction (the cron commits its tags
+        first, see :meth:`_assign_update_tags`); a failing card never stops the others. Returns the
+        number of passes brought up to date."""
+        self.sudo()._assign_update_tags()
         clients = ({}, {})
         try:
             return sum(wallet_pass._push_one_isolated(*clients) for wallet_pass in self.sudo())
@@ -429,27 +526,37 @@ class LoyaltyPlusWalletPass(models.Model):
         for client in apns_clients.values():
             client.close()
 
+    def _note_failure(self, error):
+        """Keep the error on the pass, where the merchant's list of failing passes shows it."""
+        self.sudo().write({"failure_count": self.failure_count + 1, "last_error": error[:2000]})
+
     def _push_one_isolated(self, google_clients, apns_clients):
         """Push this pass; any failure is logged with the card and kept on the pass. True when sent."""
-        tag = self.update_tag
+        # Last-Modified grows with every change: a change made while we push keeps the pass queued
+        modified = self.last_modified
         try:
             with self.env.cr.savepoint():
                 error = self._push_one(google_clients, apns_clients)
         except (GoogleWalletError, TransientError, CredentialError, OSError, ValueError) as exc:
             error = str(exc) or type(exc).__name__
+        except Exception as exc:
+            # whatever goes wrong with one pass (a bug, an answer nobody foresaw) must not stop the
+            # queue: the cron would abort on this pass at every run and starve all the others
+            _logger.exception("Wallet: unexpected error while updating card %s", self.serial_number)
+            error = f"{type(exc).__name__}: {exc}"
         if error:
             _logger.warning("Wallet: update of card %s failed: %s", self.serial_number, error)
-            self.write({"failure_count": self.failure_count + 1, "last_error": error[:2000]})
+            self._note_failure(error)
             return False
         # a change that came in meanwhile keeps the pass queued
         self.env.cr.execute(
             SQL(
                 """UPDATE loyalty_plus_wallet_pass
                       SET update_pending = false, failure_count = 0, last_error = NULL, last_push_date = %s
-                    WHERE id = %s AND update_tag = %s""",
+                    WHERE id = %s AND last_modified = %s""",
                 fields.Datetime.now(),
                 self.id,
-                tag,
+                modified,
             )
         )
         self.invalidate_recordset(["update_pending", "failure_count", "last_error", "last_push_date"])
@@ -462,12 +569,7 @@ class LoyaltyPlusWalletPass(models.Model):
         if self.google_object_saved and merchant._loyalty_plus_wallet_google_ready():
             if merchant.id not in google_clients:
                 google_clients[merchant.id] = merchant._loyalty_plus_wallet_google_client()
-            client = google_clients[merchant.id]
-            program = self.card_id.sudo().program_id
-            if program.wallet_google_class_outdated:
-                client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
-                program.wallet_google_class_outdated = False
-            self._google_sync(client)
+            self._google_sync(google_clients[merchant.id])
         if self.registration_ids and merchant._loyalty_plus_wallet_apple_ready():
             if merchant.id not in apns_clients:
                 apns_clients[merchant.id] = self._get_apns_client(merchant)

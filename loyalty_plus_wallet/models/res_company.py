@@ -2,9 +2,16 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..tools.certificates import CredentialError, load_apple_credentials, load_certificate, load_private_key
-from ..tools.google_wallet import GOOGLE_API_URL, GoogleWalletClient, GoogleWalletError, parse_service_account
+from ..tools.google_wallet import (
+    GOOGLE_API_URL,
+    INTERACTIVE_TIMEOUT,
+    GoogleWalletClient,
+    GoogleWalletError,
+    parse_service_account,
+)
 from ..tools.pkpass import sign_manifest
 from ..tools.retry import TransientError
 
@@ -38,6 +45,13 @@ class ResCompany(models.Model):
     loyalty_plus_wallet_apple_wwdr = fields.Text(
         string="Apple WWDR intermediate certificate (PEM)", groups=ADMIN_GROUPS
     )
+
+    def write(self, vals):
+        renamed = self.filtered(lambda company: company.name != vals["name"]) if "name" in vals else self.browse()
+        res = super().write(vals)
+        if renamed:
+            renamed._loyalty_plus_wallet_on_renamed()
+        return res
 
     @api.constrains("loyalty_plus_wallet_google_issuer_id", "loyalty_plus_wallet_google_service_account")
     def _check_loyalty_plus_wallet_google(self):
@@ -77,6 +91,21 @@ class ResCompany(models.Model):
             except CredentialError as error:
                 raise ValidationError(company._loyalty_plus_wallet_credential_message(error)) from None
 
+    def _loyalty_plus_wallet_on_renamed(self):
+        """The merchant's name is on every pass (Apple organizationName, Google issuerName of the
+        class): send the classes again and queue the passes of the merchant's cards."""
+        programs_sudo = (
+            self.env["loyalty_plus.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "in", self.ids)])
+        )
+        if programs_sudo:
+            programs_sudo.wallet_google_class_outdated = True
+        self.env["loyalty_plus.wallet_pass"]._queue_updates_sql(
+            SQL("SELECT id FROM loyalty_plus_card WHERE company_id = ANY(%s)", self.ids)
+        )
+
     def _loyalty_plus_wallet_credential_message(self, error):
         messages = {
             "certificate": self.env._("The Pass Type ID certificate is not a PEM certificate."),
@@ -92,6 +121,11 @@ class ResCompany(models.Model):
                 "The certificate was issued for the pass type ID %(cert_id)s, not %(id)s.",
                 cert_id=error.detail or "?",
                 id=self.loyalty_plus_wallet_apple_pass_type_id,
+            ),
+            "team_id": self.env._(
+                "The certificate belongs to the Apple team %(cert_team)s, not %(team)s.",
+                cert_team=error.detail or "?",
+                team=self.loyalty_plus_wallet_apple_team_id,
             ),
         }
         return messages.get(error.code, str(error))
@@ -121,6 +155,7 @@ class ResCompany(models.Model):
             company.loyalty_plus_wallet_apple_key_password,
             company.loyalty_plus_wallet_apple_wwdr,
             pass_type_id=(company.loyalty_plus_wallet_apple_pass_type_id or "").strip(),
+            team_id=(company.loyalty_plus_wallet_apple_team_id or "").strip(),
         )
 
     def _loyalty_plus_wallet_google_ready(self):
@@ -131,22 +166,28 @@ class ResCompany(models.Model):
         company = self.sudo()
         return all(company[name] for name in APPLE_FIELDS if name != "loyalty_plus_wallet_apple_key_password")
 
-    def _loyalty_plus_wallet_google_client(self):
+    def _loyalty_plus_wallet_google_client(self, interactive=False):
+        """A Google Wallet client for the merchant. ``interactive``: someone waits for the answer (a
+        customer's save link), so one short try, no backoff that would hold the worker past its time
+        limit; the cron keeps the patient retries."""
         self.ensure_one()
         company = self.sudo()
         params = self.env["ir.config_parameter"].sudo()
+        options = {"retry_attempts": 0, "timeout": INTERACTIVE_TIMEOUT} if interactive else {}
         return GoogleWalletClient(
             company._loyalty_plus_wallet_parse_service_account(),
             company.loyalty_plus_wallet_google_issuer_id.strip(),
             api_url=params.get_param("loyalty_plus_wallet.google_api_url") or GOOGLE_API_URL,
             token_url=params.get_param("loyalty_plus_wallet.google_token_url") or None,
             retry_base_delay=self.env["loyalty_plus.wallet_pass"]._retry_base_delay(),
+            **options,
         )
 
     def _loyalty_plus_wallet_test_report(self):
-        """Lines saying what works; raises a UserError naming the first thing that does not."""
+        """``(report, warnings)``: lines saying what works and what works only in part; raises a
+        UserError naming the first thing that does not work."""
         self.ensure_one()
-        report = []
+        report, warnings = [], []
         if not (self._loyalty_plus_wallet_google_ready() or self._loyalty_plus_wallet_apple_ready()):
             raise UserError(self.env._("Neither Google Wallet nor Apple Wallet is configured for %(m)s.", m=self.name))
         if self._loyalty_plus_wallet_apple_ready():
@@ -161,17 +202,42 @@ class ResCompany(models.Model):
                     date=certificate.not_valid_after_utc.date().isoformat(),
                 )
             )
+            base_url = self.get_base_url()
+            if not base_url.startswith("https://"):
+                warnings.append(
+                    self.env._(
+                        "Apple Wallet: %(url)s is not an https address: passes install but never update. "
+                        "Serve Odoo over https and set its web base URL accordingly.",
+                        url=base_url,
+                    )
+                )
         if self._loyalty_plus_wallet_google_ready():
+            client = self._loyalty_plus_wallet_google_client(interactive=True)
             try:
-                client = self._loyalty_plus_wallet_google_client()
                 client.get_access_token(force=True)
-            except ValidationError:
-                raise
             except (GoogleWalletError, TransientError) as error:
+                raise UserError(
+                    self.env._("Google Wallet refused the credentials: %(error)s", error=str(error))
+                ) from None
+            try:
+                # a token only proves the key: the account must also be a user of this issuer
+                client.list_classes()
+            except (GoogleWalletError, TransientError) as error:
+                if error.status in (403, 404):
+                    raise UserError(
+                        self.env._(
+                            "The service account %(email)s may not issue passes for the Google Wallet issuer "
+                            "%(issuer)s (HTTP %(status)s): check the issuer ID and add the service account as "
+                            "a user of that issuer in the Google Pay & Wallet Console.",
+                            email=client.account["client_email"],
+                            issuer=client.issuer_id,
+                            status=error.status,
+                        )
+                    ) from None
                 raise UserError(
                     self.env._("Google Wallet refused the credentials: %(error)s", error=str(error))
                 ) from None
             report.append(
                 self.env._("Google Wallet: access token obtained for %(email)s.", email=client.account["client_email"])
             )
-        return report
+        return report, warnings

@@ -38,14 +38,14 @@ class ResConfigSettings(models.TransientModel):
         if not self.env.user.has_group("base.group_system"):
             raise UserError(self.env._("Only administrators can test the wallet configuration."))
         merchant = self.company_id.root_id
-        report = merchant._loyalty_plus_wallet_test_report()
+        report, warnings = merchant._loyalty_plus_wallet_test_report()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Wallet configuration"),
-                "message": "\n".join(report),
-                "type": "success",
-                "sticky": False,
+                "message": "\n".join(warnings + report),
+                "type": "warning" if warnings else "success",
+                "sticky": bool(warnings),
             },
         }

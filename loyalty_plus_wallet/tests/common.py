@@ -14,6 +14,7 @@ import urllib.parse
 import h2.config
 import h2.connection
 import h2.events
+import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -26,6 +27,7 @@ from ..tools.google_wallet import clear_token_cache
 PASS_TYPE_ID = "pass.lu.test.loyalty"
 TEAM_ID = "AB12CD34EF"
 ISSUER_ID = "3388000000012345678"
+OTHER_ISSUER_ID = "3388000000087654321"
 
 
 def _key():
@@ -126,13 +128,21 @@ def make_service_account(token_uri):
 
 
 class GoogleStandIn:
-    """Plain HTTP server answering like walletobjects v1 and Google's token endpoint; records all."""
+    """Plain HTTP server answering like walletobjects v1 and Google's token endpoint; records all.
+
+    As strict as Google where our code could go wrong: the token endpoint checks the service
+    account's signed assertion, the API wants a token it issued, an object needs its class, PUT
+    replaces the whole resource (PATCH merges), and only the issuers in ``issuers`` may be used."""
 
     def __init__(self):
         self.requests = []
         self.objects = {}
-        self.script = {}  # "METHOD path" -> [status, ...] answered first, one per request
+        # "METHOD path" -> [status or (status, headers), ...] answered first, one per request
+        self.script = {}
         self.token_count = 0
+        self.accounts = {}  # client_email -> public key allowed to sign assertions
+        self.issuers = set()
+        self.tokens = set()
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -142,14 +152,22 @@ class GoogleStandIn:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                path = urllib.parse.urlsplit(self.path).path
-                record = {"method": self.command, "path": path, "headers": dict(self.headers), "raw": raw}
+                url = urllib.parse.urlsplit(self.path)
+                record = {
+                    "method": self.command,
+                    "path": url.path,
+                    "query": url.query,
+                    "headers": dict(self.headers),
+                    "raw": raw,
+                }
                 stand_in.requests.append(record)
-                status, body = stand_in._answer(self.command, path, raw)
+                status, body, headers = stand_in._answer(self.command, url, raw, self.headers)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -161,29 +179,76 @@ class GoogleStandIn:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def _answer(self, method, path, raw):
-        scripted = self.script.get(f"{method} {path}")
+    def reset(self):
+        self.requests.clear()
+        self.script.clear()
+        self.objects.clear()
+        self.tokens.clear()
+        self.token_count = 0
+
+    @staticmethod
+    def _error(status, message, headers=None):
+        return status, {"error": {"code": status, "message": message}}, headers or {}
+
+    def _answer(self, method, url, raw, headers):
+        scripted = self.script.get(f"{method} {url.path}")
         if scripted:
-            status = scripted.pop(0)
-            return status, {"error": {"code": status, "message": "scripted"}}
-        if path == "/token":
-            self.token_count += 1
-            return 200, {"access_token": f"access-{self.token_count}", "expires_in": 3600, "token_type": "Bearer"}
-        parts = path.split("/")  # /walletobjects/v1/<resource>[/<id>]
+            answer = scripted.pop(0)
+            status, extra = answer if isinstance(answer, tuple) else (answer, {})
+            return self._error(status, "scripted", extra)
+        if url.path == "/token":
+            return self._token(raw)
+        if headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return self._error(401, "Request had invalid authentication credentials.")
+        parts = url.path.split("/")  # /walletobjects/v1/<resource>[/<id>]
         resource = parts[3] if len(parts) > 3 else ""
+        resource_id = parts[4] if len(parts) > 4 else None
+        if method == "GET" and resource_id is None:
+            issuer = urllib.parse.parse_qs(url.query).get("issuerId", [""])[0]
+            if issuer not in self.issuers:
+                return self._error(403, f"The caller does not have permission on issuer {issuer}")
+            found = [body for (kind, _id), body in self.objects.items() if kind == resource]
+            return 200, {"resources": found}, {}
         body = json.loads(raw or b"{}")
+        object_id = resource_id or body.get("id") or ""
+        if object_id.split(".", 1)[0] not in self.issuers:
+            return self._error(403, "The caller does not have permission")
+        key = (resource, object_id)
         if method == "POST":
-            if (resource, body.get("id")) in self.objects:
-                return 409, {"error": {"code": 409, "message": "exists"}}
-            self.objects[(resource, body["id"])] = body
-            return 200, body
-        if method == "PATCH":
-            key = (resource, parts[4] if len(parts) > 4 else "")
-            if key not in self.objects:
-                return 404, {"error": {"code": 404, "message": "not found"}}
+            if key in self.objects:
+                return self._error(409, "exists")
+            if resource == "loyaltyObject" and ("loyaltyClass", body.get("classId")) not in self.objects:
+                return self._error(404, f"Resource not found: class {body.get('classId')}")
+            self.objects[key] = body
+            return 200, body, {}
+        if key not in self.objects:
+            return self._error(404, "not found")
+        if method == "PUT":
+            self.objects[key] = body
+        elif method == "PATCH":
             self.objects[key].update(body)
-            return 200, self.objects[key]
-        return 404, {}
+        return 200, self.objects[key], {}
+
+    def _token(self, raw):
+        """RFC 7523: a jwt-bearer grant whose assertion a known service account signed for this URL."""
+        form = urllib.parse.parse_qs(raw.decode())
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            return 400, {"error": "unsupported_grant_type"}, {}
+        assertion = (form.get("assertion") or [""])[0]
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+            key = self.accounts.get(issuer)
+            if key is None:
+                raise jwt.InvalidTokenError(f"unknown service account {issuer}")
+            claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=f"{self.url}/token")
+            if claims.get("scope") != "https://www.googleapis.com/auth/wallet_object.issuer":
+                raise jwt.InvalidTokenError("wrong scope")
+        except jwt.InvalidTokenError as error:
+            return 400, {"error": "invalid_grant", "error_description": str(error)}, {}
+        self.token_count += 1
+        token = f"access-{self.token_count}"
+        self.tokens.add(token)
+        return 200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}, {}
 
     def api_requests(self):
         return [r for r in self.requests if r["path"] != "/token"]
@@ -294,6 +359,8 @@ class WalletCase(LoyaltyPlusCase):
         cls.google = GoogleStandIn()
         cls.addClassCleanup(cls.google.close)
         cls.service_account, cls.google_key = make_service_account(f"{cls.google.url}/token")
+        cls.google.accounts[cls.service_account["client_email"]] = cls.google_key.public_key()
+        cls.google.issuers.update({ISSUER_ID, OTHER_ISSUER_ID})
         cls.env["ir.config_parameter"].sudo().set_param(
             "loyalty_plus_wallet.google_api_url", f"{cls.google.url}/walletobjects/v1"
         )
@@ -313,7 +380,4 @@ class WalletCase(LoyaltyPlusCase):
     def setUp(self):
         super().setUp()
         clear_token_cache()
-        self.google.requests.clear()
-        self.google.script.clear()
-        self.google.objects.clear()
-        self.google.token_count = 0
+        self.google.reset()

@@ -7,9 +7,10 @@ import tempfile
 import zipfile
 
 from odoo.exceptions import AccessError, ValidationError
+from odoo.modules import neutralize
 from odoo.tests import tagged
 
-from .common import PASS_TYPE_ID, TEAM_ID, WalletCase, make_pki
+from .common import ISSUER_ID, PASS_TYPE_ID, TEAM_ID, WalletCase, make_pki
 
 REQUIRED_KEYS = {
     "formatVersion",
@@ -52,6 +53,11 @@ class TestApplePass(WalletCase):
                 timeout=30,
             )  # fmt: skip
 
+    def setUp(self):
+        super().setUp()
+        # Wallet only calls https web services: the pass carries the service URL only then
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://bakery.example.lu")
+
     def test_pass_bundle_signed_and_verifiable(self):
         self.program.write({"primary_color": "#4F46E5", "secondary_color": "#FFFFFF", "card_name": "Bakery Card"})
         _wallet_pass, bundle = self._pkpass()
@@ -79,7 +85,7 @@ class TestApplePass(WalletCase):
                 }
             ],
         )
-        self.assertTrue(pass_json["webServiceURL"].endswith("/loyalty_plus_wallet/apple"))
+        self.assertEqual(pass_json["webServiceURL"], "https://bakery.example.lu/loyalty_plus_wallet/apple")
         token = pass_json["authenticationToken"]
         self.assertGreaterEqual(len(token), 16)
         fields = {f["key"]: f for part in pass_json["storeCard"].values() for f in part}
@@ -129,6 +135,19 @@ class TestApplePass(WalletCase):
         self.assertTrue(pass_json["voided"])
         self.assertTrue({"logo.png", "logo@2x.png", "logo@3x.png"} <= set(bundle.namelist()))
 
+    def test_no_web_service_without_https(self):
+        """An http:// web service would make the pass install, then never register nor update."""
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://bakery.example.lu")
+        with self.assertLogs("odoo.addons.loyalty_plus_wallet.models.loyalty_plus_wallet_pass", "WARNING"):
+            _pass, bundle = self._pkpass()
+        pass_json = json.loads(bundle.read("pass.json"))
+        self.assertNotIn("webServiceURL", pass_json)
+        self.assertNotIn("authenticationToken", pass_json)
+        settings = self.env["res.config.settings"].with_company(self.bakery).create({})
+        action = settings.action_loyalty_plus_wallet_test()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("http://bakery.example.lu is not an https address", action["params"]["message"])
+
     def _png(self):
         from PIL import Image
 
@@ -146,6 +165,7 @@ class TestApplePass(WalletCase):
             ({"loyalty_plus_wallet_apple_wwdr": other["wwdr"]}, "not issued by this WWDR"),
             ({"loyalty_plus_wallet_apple_pass_type_id": "pass.lu.other"}, "pass.lu.test.loyalty"),
             ({"loyalty_plus_wallet_apple_team_id": "short"}, "10 capital letters"),
+            ({"loyalty_plus_wallet_apple_team_id": "ZZ99ZZ99ZZ"}, f"Apple team {TEAM_ID}, not ZZ99ZZ99ZZ"),
             ({"loyalty_plus_wallet_google_service_account": '{"client_email": "x"}'}, "private_key"),
             ({"loyalty_plus_wallet_google_issuer_id": "abc"}, "issuer ID"),
         ]
@@ -162,9 +182,29 @@ class TestApplePass(WalletCase):
         # the configuration test signs for real and fetches a Google token from the stand-in
         settings = self.env["res.config.settings"].with_company(self.bakery).create({})
         action = settings.action_loyalty_plus_wallet_test()
+        self.assertEqual(action["params"]["type"], "success")
         self.assertIn("passes can be signed", action["params"]["message"])
         self.assertIn("access token obtained", action["params"]["message"])
-        self.assertEqual(self.google.requests[-1]["path"], "/token")
+        self.assertEqual(self.google.requests[-2]["path"], "/token")
+        issuer_check = self.google.requests[-1]
+        self.assertEqual(
+            (issuer_check["method"], issuer_check["path"], issuer_check["query"]),
+            ("GET", "/walletobjects/v1/loyaltyClass", f"issuerId={ISSUER_ID}"),
+        )
+
+    def test_neutralized_copy_cannot_reach_live_passes(self):
+        queries = list(neutralize.get_neutralization_queries(["loyalty_plus_wallet"]))
+        self.assertEqual(len(queries), 1)
+        self.assertTrue(self.bakery._loyalty_plus_wallet_google_ready())
+        self.assertTrue(self.bakery._loyalty_plus_wallet_apple_ready())
+        self.env.flush_all()
+        self.env.cr.execute(queries[0])
+        self.env.invalidate_all()
+        self.assertFalse(self.bakery.sudo().loyalty_plus_wallet_google_service_account)
+        self.assertFalse(self.bakery.sudo().loyalty_plus_wallet_apple_key)
+        self.assertFalse(self.bakery._loyalty_plus_wallet_google_ready())
+        self.assertFalse(self.bakery._loyalty_plus_wallet_apple_ready())
+        self.assertEqual(self.card._get_wallet_links(), [])
 
     def test_secrets_hidden_from_non_admins(self):
         Company = self.env["res.company"]

@@ -1,13 +1,19 @@
+import base64
 import io
 import json
+import time
 import zipfile
+from datetime import UTC, timedelta, timezone
 from email.utils import format_datetime
+
+from PIL import Image
 
 from odoo.tests import HttpCase, tagged
 
 from .common import PASS_TYPE_ID, WalletCase
 
 PREFIX = "/loyalty_plus_wallet/apple/v1"
+TOKEN_1, TOKEN_2 = "0a1b" * 16, "fe" * 32
 
 
 @tagged("post_install", "-at_install")
@@ -31,15 +37,26 @@ class TestPassKitWebService(WalletCase, HttpCase):
     def test_whole_web_service(self):
         register = f"{PREFIX}/devices/dev-1/registrations/{PASS_TYPE_ID}/{self.serial}"
         # register: bad token, wrong pass type, then new (201) and known (200)
-        self.assertEqual(self._call("POST", register, "wrong-token-xxxxxxxx", {"pushToken": "p1"}).status_code, 401)
-        self.assertEqual(self._call("POST", register, None, {"pushToken": "p1"}).status_code, 401)
+        self.assertEqual(self._call("POST", register, "wrong-token-xxxxxxxx", {"pushToken": TOKEN_1}).status_code, 401)
+        self.assertEqual(self._call("POST", register, None, {"pushToken": TOKEN_1}).status_code, 401)
         wrong_type = f"{PREFIX}/devices/dev-1/registrations/pass.other.type/{self.serial}"
-        self.assertEqual(self._call("POST", wrong_type, self.token, {"pushToken": "p1"}).status_code, 401)
+        self.assertEqual(self._call("POST", wrong_type, self.token, {"pushToken": TOKEN_1}).status_code, 401)
         self.assertEqual(self._call("POST", register, self.token, {}).status_code, 400)
-        self.assertEqual(self._call("POST", register, self.token, {"pushToken": "p1"}).status_code, 201)
-        self.assertEqual(self._call("POST", register, self.token, {"pushToken": "p2"}).status_code, 200)
+        # a token that is not hex would break every later push (a newline makes httpx refuse the URL)
+        for bad_token in ("ab\ncd" + "0" * 40, "zz", "p1", "0" * 201, 12345):
+            with self.subTest(token=bad_token):
+                self.assertEqual(self._call("POST", register, self.token, {"pushToken": bad_token}).status_code, 400)
+        nul_device = f"{PREFIX}/devices/dev%001/registrations/{PASS_TYPE_ID}/{self.serial}"
+        self.assertEqual(self._call("POST", nul_device, self.token, {"pushToken": TOKEN_1}).status_code, 400)
+        nul_serial = f"{PREFIX}/devices/dev-1/registrations/{PASS_TYPE_ID}/{self.serial}%00"
+        self.assertEqual(self._call("POST", nul_serial, self.token, {"pushToken": TOKEN_1}).status_code, 401)
+        nul_listing = f"{PREFIX}/devices/dev%00/registrations/{PASS_TYPE_ID}"
+        self.assertEqual(self._call("GET", nul_listing).status_code, 204)
+        self.assertFalse(self.env["loyalty_plus.wallet_registration"].search([("pass_id", "=", self.wallet_pass.id)]))
+        self.assertEqual(self._call("POST", register, self.token, {"pushToken": TOKEN_1}).status_code, 201)
+        self.assertEqual(self._call("POST", register, self.token, {"pushToken": TOKEN_2}).status_code, 200)
         registrations = self.env["loyalty_plus.wallet_registration"].search([("pass_id", "=", self.wallet_pass.id)])
-        self.assertEqual(registrations.mapped("push_token"), ["p2"])  # upserted, not duplicated
+        self.assertEqual(registrations.mapped("push_token"), [TOKEN_2])  # upserted, not duplicated
 
         # serials updated since a tag
         listing = f"{PREFIX}/devices/dev-1/registrations/{PASS_TYPE_ID}"
@@ -52,6 +69,9 @@ class TestPassKitWebService(WalletCase, HttpCase):
         self.assertEqual(self._call("GET", f"{listing}?passesUpdatedSince={tag}").status_code, 204)
         self.assertEqual(self._call("GET", f"{PREFIX}/devices/unknown/registrations/{PASS_TYPE_ID}").status_code, 204)
         self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        # devices hear of a change when it is pushed: the push takes its tag (in commit order)
+        self.assertEqual(self._call("GET", f"{listing}?passesUpdatedSince={tag}").status_code, 204)
+        self.wallet_pass._assign_update_tags()
         response = self._call("GET", f"{listing}?passesUpdatedSince={tag}")
         self.assertEqual(response.status_code, 200)
         self.assertGreater(int(response.json()["lastUpdated"]), int(tag))
@@ -74,6 +94,14 @@ class TestPassKitWebService(WalletCase, HttpCase):
         self.assertNotEqual(response.headers["Last-Modified"], last_modified)
         older = format_datetime(self.wallet_pass.last_modified.replace(year=2020), usegmt=False)
         self.assertEqual(self._call("GET", latest, self.token, headers={"If-Modified-Since": older}).status_code, 200)
+        # the same instants written with other offsets: an hour before the change (+0200 reads later
+        # on the clock) is still modified, an hour after it (-0200 reads earlier) is not
+        modified = self.wallet_pass.last_modified.replace(tzinfo=UTC)
+        before = format_datetime((modified - timedelta(hours=1)).astimezone(timezone(timedelta(hours=2))))
+        after = format_datetime((modified + timedelta(hours=1)).astimezone(timezone(timedelta(hours=-2))))
+        self.assertIn("+0200", before)
+        self.assertEqual(self._call("GET", latest, self.token, headers={"If-Modified-Since": before}).status_code, 200)
+        self.assertEqual(self._call("GET", latest, self.token, headers={"If-Modified-Since": after}).status_code, 304)
 
         # log, then unregister (401 without the token)
         self.assertEqual(self._call("POST", f"{PREFIX}/log", body={"logs": ["hello"]}).status_code, 200)
@@ -94,9 +122,72 @@ class TestPassKitWebService(WalletCase, HttpCase):
         self.assertEqual(self.url_open(links["apple"].replace(".pkpass", "x.pkpass")).status_code, 404)
         logo = self.url_open(f"/loyalty_plus_wallet/program/{self.program.id}/logo.png")
         self.assertEqual(logo.headers["Content-Type"], "image/png")
+        hero_url = f"/loyalty_plus_wallet/program/{self.program.id}/hero.png"
+        self.assertEqual(self.url_open(hero_url).status_code, 404, "no hero image yet")
+        out = io.BytesIO()
+        Image.new("RGB", (1200, 600), (10, 120, 60)).save(out, format="PNG")
+        self.program.hero_image = base64.b64encode(out.getvalue())
+        hero = self.url_open(hero_url)
+        self.assertEqual(hero.headers["Content-Type"], "image/png")
+        self.assertEqual(Image.open(io.BytesIO(hero.content)).size, (1032, 336))
+
+    def test_save_link_does_not_hold_the_worker(self):
+        """A customer waits on the save link: Google failing gets one short try, not 4 x 20 s plus
+        backoff sleeps that outlast the worker's time limit (the cron does the retries)."""
+        links = {link["provider"]: link["url"] for link in self.card2_links()}
+        self.google.script["POST /walletobjects/v1/loyaltyClass"] = [503] * 4
+        start = time.monotonic()
+        with self.assertLogs("odoo.addons.loyalty_plus_wallet.controllers.wallet", "WARNING"):
+            response = self.url_open(links["google"], allow_redirects=False)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(len(self.google.api_requests()), 1)
+        self.assertLess(time.monotonic() - start, 5)
+        client = self.bakery._loyalty_plus_wallet_google_client(interactive=True)
+        self.assertLessEqual(client.timeout, 10)
+
+    def test_save_link_refused_is_kept_and_told(self):
+        """A refusal (403: the account may not use the issuer) is no "try again later": the customer
+        is told the shop must act, and the error stays on the pass for the merchant."""
+        card = self.env["loyalty_plus.card"].create(
+            {"partner_id": self.partner2.id, "program_id": self.program.id, "shop_id": self.bakery.id}
+        )
+        links = {link["provider"]: link["url"] for link in card._get_wallet_links()}
+        self.google.script["POST /walletobjects/v1/loyaltyClass"] = [403]
+        with self.assertLogs("odoo.addons.loyalty_plus_wallet.controllers.wallet", "WARNING"):
+            response = self.url_open(links["google"], allow_redirects=False)
+        self.assertEqual(response.status_code, 502)
+        self.assertIn("settings need attention", response.text)
+        wallet_pass = self.env["loyalty_plus.wallet_pass"].search([("card_id", "=", card.id)])
+        self.assertIn("403", wallet_pass.last_error)
+        self.assertEqual(wallet_pass.failure_count, 1)
+        # a transient failure is one: try again later, and kept too
+        self.google.script["POST /walletobjects/v1/loyaltyClass"] = [503]
+        with self.assertLogs("odoo.addons.loyalty_plus_wallet.controllers.wallet", "WARNING"):
+            response = self.url_open(links["google"], allow_redirects=False)
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("try again later", response.text)
+        wallet_pass.invalidate_recordset()
+        self.assertIn("503", wallet_pass.last_error)
+        self.assertEqual(wallet_pass.failure_count, 2)
 
     def card2_links(self):
         card = self.env["loyalty_plus.card"].create(
             {"partner_id": self.partner2.id, "program_id": self.program.id, "shop_id": self.bakery.id}
         )
         return card._get_wallet_links()
+
+    def test_hostile_input_is_a_client_error(self):
+        """What a stranger can send to the public routes gets a 4xx (or a 503 for the merchant's
+        broken set-up), never a 500."""
+        deep = b"[" * 100_000 + b"]" * 100_000
+        register = f"{PREFIX}/devices/dev-9/registrations/{PASS_TYPE_ID}/{self.serial}"
+        headers = {"Authorization": f"ApplePass {self.token}", "Content-Type": "application/json"}
+        self.assertEqual(self.url_open(register, data=deep, headers=headers, method="POST").status_code, 400)
+        log = self.url_open(f"{PREFIX}/log", data=deep, headers={"Content-Type": "application/json"}, method="POST")
+        self.assertEqual(log.status_code, 200, "Apple's log endpoint takes anything")
+        google_link = f"/loyalty_plus_wallet/google/{self.serial}/%C3%A9%C3%A9"
+        self.assertEqual(self.url_open(google_link, allow_redirects=False).status_code, 404)
+        # a pass type set up without its certificate: the merchant's set-up is broken, not the request
+        self.bakery.sudo().write({"loyalty_plus_wallet_apple_certificate": False})
+        latest = f"{PREFIX}/passes/{PASS_TYPE_ID}/{self.serial}"
+        self.assertEqual(self._call("GET", latest, self.token).status_code, 503)

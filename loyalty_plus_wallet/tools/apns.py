@@ -1,6 +1,7 @@
 """Apple Push Notification service for Wallet passes: HTTP/2 over TLS with the pass certificate."""
 
 import os
+import re
 import ssl
 import tempfile
 
@@ -14,6 +15,8 @@ APNS_PAYLOAD = b"{}"
 APNS_PUSH_TYPE = "background"
 APNS_PRIORITY = "5"  # background pushes must use priority 5
 REQUEST_TIMEOUT = 15
+# a device token is hex: anything else can never reach a device (and would break the request URL)
+DEVICE_TOKEN_RE = re.compile(r"[0-9a-fA-F]{32,200}")
 
 
 class ApnsResult:
@@ -72,6 +75,9 @@ class ApnsClient:
 
     def push(self, token):
         """Tell the device behind ``token`` that its pass changed; retried with backoff on 429/5xx."""
+        if not isinstance(token, str) or not DEVICE_TOKEN_RE.fullmatch(token):
+            # answered like APNs would, so that the registration is dropped instead of retried forever
+            return ApnsResult(token, 400, "BadDeviceToken")
         headers = {
             "apns-topic": self.topic,
             "apns-push-type": APNS_PUSH_TYPE,
@@ -92,6 +98,9 @@ class ApnsClient:
             response = call_with_backoff(send, self.retry_base_delay, what="APNs push")
         except TransientError as error:
             return ApnsResult(token, error.status or 0, str(error))
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            # a request httpx refuses to build or send: retrying cannot help, the pass stays queued
+            return ApnsResult(token, 0, f"{type(error).__name__}: {error}")
         reason = None
         if response.status_code != 200:
             try:

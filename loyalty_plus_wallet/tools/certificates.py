@@ -15,6 +15,8 @@ class CredentialError(ValueError):
 
 
 def load_certificate(pem, code="certificate"):
+    if not pem:
+        raise CredentialError(code, "missing")
     try:
         data = pem.encode() if isinstance(pem, str) else pem
         return x509.load_pem_x509_certificate(data.strip() + b"\n")
@@ -23,6 +25,8 @@ def load_certificate(pem, code="certificate"):
 
 
 def load_private_key(pem, password=None):
+    if not pem:
+        raise CredentialError("key", "missing")
     data = pem.encode() if isinstance(pem, str) else pem
     try:
         key = serialization.load_pem_private_key(data.strip() + b"\n", password=password.encode() if password else None)
@@ -56,7 +60,13 @@ def certificate_pass_type_id(certificate):
     return ""
 
 
-def load_apple_credentials(certificate_pem, key_pem, password, wwdr_pem, pass_type_id=None):
+def certificate_team_id(certificate):
+    """The Apple team an Apple certificate belongs to: its subject organizational unit."""
+    units = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    return units[0].value.strip() if units else ""
+
+
+def load_apple_credentials(certificate_pem, key_pem, password, wwdr_pem, pass_type_id=None, team_id=None):
     """Parse and cross-check the pass signing material; returns ``(certificate, key, wwdr)``."""
     certificate = load_certificate(certificate_pem, "certificate")
     key = load_private_key(key_pem, password)
@@ -69,4 +79,7 @@ def load_apple_credentials(certificate_pem, key_pem, password, wwdr_pem, pass_ty
         raise CredentialError("wwdr_mismatch", certificate.issuer.rfc4514_string()) from error
     if pass_type_id and certificate_pass_type_id(certificate) != pass_type_id:
         raise CredentialError("pass_type_id", certificate_pass_type_id(certificate))
+    # Wallet refuses a pass whose teamIdentifier is not the team of its signing certificate
+    if team_id and certificate_team_id(certificate) != team_id:
+        raise CredentialError("team_id", certificate_team_id(certificate))
     return certificate, key, wwdr

@@ -7,7 +7,14 @@ import time
 import jwt
 import requests
 
-from .retry import RateLimiter, TransientError, call_with_backoff, is_transient_status
+from .retry import (
+    RETRY_ATTEMPTS,
+    RateLimiter,
+    TransientError,
+    call_with_backoff,
+    is_transient_status,
+    parse_retry_after,
+)
 
 GOOGLE_API_URL = "https://walletobjects.googleapis.com/walletobjects/v1"
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -17,6 +24,8 @@ GOOGLE_SAVE_URL = "https://pay.google.com/gp/v/save/"
 MAX_SAVE_URL_LENGTH = 1800
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REQUEST_TIMEOUT = 20
+# a customer waits on the save link: one short try, the cron does the patient retries
+INTERACTIVE_TIMEOUT = 8
 RATE_LIMITER = RateLimiter(rate=20)
 
 # access tokens per (service account, token URL): {key: (token, expires_at)}
@@ -51,12 +60,23 @@ def clear_token_cache():
 
 
 class GoogleWalletClient:
-    def __init__(self, service_account, issuer_id, api_url=None, token_url=None, retry_base_delay=1.0):
+    def __init__(
+        self,
+        service_account,
+        issuer_id,
+        api_url=None,
+        token_url=None,
+        retry_base_delay=1.0,
+        retry_attempts=RETRY_ATTEMPTS,
+        timeout=REQUEST_TIMEOUT,
+    ):
         self.account = service_account
         self.issuer_id = issuer_id
         self.api_url = (api_url or GOOGLE_API_URL).rstrip("/")
         self.token_url = token_url or service_account.get("token_uri") or GOOGLE_TOKEN_URL
         self.retry_base_delay = retry_base_delay
+        self.retry_attempts = retry_attempts
+        self.timeout = timeout
         self.session = requests.Session()
 
     # ------------------------------------------------------------------ auth
@@ -90,15 +110,19 @@ class GoogleWalletClient:
                 response = self.session.post(
                     self.token_url,
                     data={"grant_type": JWT_BEARER_GRANT, "assertion": self.make_assertion()},
-                    timeout=REQUEST_TIMEOUT,
+                    timeout=self.timeout,
                 )
             except requests.RequestException as error:
                 raise TransientError(str(error)) from error
             if is_transient_status(response.status_code):
-                raise TransientError(f"token endpoint answered {response.status_code}", response.status_code)
+                raise TransientError(
+                    f"token endpoint answered {response.status_code}",
+                    response.status_code,
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
             return response
 
-        response = call_with_backoff(fetch, self.retry_base_delay, what="Google OAuth token")
+        response = call_with_backoff(fetch, self.retry_base_delay, self.retry_attempts, what="Google OAuth token")
         try:
             payload = response.json()
         except ValueError:
@@ -124,7 +148,7 @@ class GoogleWalletClient:
             headers = {"Authorization": f"Bearer {self.get_access_token()}"}
             try:
                 response = self.session.request(
-                    method, f"{self.api_url}/{path}", json=body, headers=headers, timeout=REQUEST_TIMEOUT
+                    method, f"{self.api_url}/{path}", json=body, headers=headers, timeout=self.timeout
                 )
             except requests.RequestException as error:
                 raise TransientError(str(error)) from error
@@ -132,13 +156,17 @@ class GoogleWalletClient:
                 # token revoked or expired early: renew it once
                 headers["Authorization"] = f"Bearer {self.get_access_token(force=True)}"
                 response = self.session.request(
-                    method, f"{self.api_url}/{path}", json=body, headers=headers, timeout=REQUEST_TIMEOUT
+                    method, f"{self.api_url}/{path}", json=body, headers=headers, timeout=self.timeout
                 )
             if is_transient_status(response.status_code):
-                raise TransientError(f"{method} {path} answered {response.status_code}", response.status_code)
+                raise TransientError(
+                    f"{method} {path} answered {response.status_code}",
+                    response.status_code,
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
             return response
 
-        response = call_with_backoff(send, self.retry_base_delay, what=f"Google {method} {path}")
+        response = call_with_backoff(send, self.retry_base_delay, self.retry_attempts, what=f"Google {method} {path}")
         try:
             payload = response.json()
         except ValueError:
@@ -151,19 +179,30 @@ class GoogleWalletClient:
             raise GoogleWalletError(f"{what}: HTTP {status} {message or ''}".strip(), status, payload)
         return payload
 
-    def upsert(self, resource, body):
-        """Insert ``body`` (a loyaltyClass/loyaltyObject), or patch it when it already exists (409)."""
+    def insert(self, resource, body):
+        """Insert ``body`` (a loyaltyClass/loyaltyObject); GoogleWalletError (409) when it exists."""
         status, payload = self.request("POST", resource, body)
-        if status == 409:
-            status, payload = self.request("PATCH", f"{resource}/{body['id']}", body)
         return self._check(status, payload, f"{resource} {body['id']}")
 
-    def patch(self, resource, body):
-        """Patch ``body``; insert it when Google does not know it (404)."""
-        status, payload = self.request("PATCH", f"{resource}/{body['id']}", body)
-        if status == 404:
-            status, payload = self.request("POST", resource, body)
+    def update(self, resource, body):
+        """Replace the whole resource with ``body`` (PUT): a field left out of ``body`` is cleared,
+        where a PATCH would keep Google's old value (e.g. the points of a program that dropped them).
+        GoogleWalletError (404) when Google does not have it."""
+        status, payload = self.request("PUT", f"{resource}/{body['id']}", body)
         return self._check(status, payload, f"{resource} {body['id']}")
+
+    def upsert(self, resource, body):
+        """Insert ``body``, or replace it when it already exists (409)."""
+        status, payload = self.request("POST", resource, body)
+        if status == 409:
+            status, payload = self.request("PUT", f"{resource}/{body['id']}", body)
+        return self._check(status, payload, f"{resource} {body['id']}")
+
+    def list_classes(self):
+        """The issuer's loyalty classes: proves the service account may act for this issuer
+        (Google answers 403, or 404 for an unknown issuer, when it may not)."""
+        status, payload = self.request("GET", f"loyaltyClass?issuerId={self.issuer_id}")
+        return self._check(status, payload, f"issuer {self.issuer_id}")
 
     # ------------------------------------------------------------------ save link
 
