@@ -67,24 +67,45 @@ integration = env["loyalty_plus.integration"].create({
     "name": "Bench", "company_id": company.id, "shop_ids": [Command.set(company.ids)],
     "allow_redeem": True, "rate_limit_per_minute": 10000000})
 key = integration._generate_api_key(duration_days=30)
+# the bare read's yardstick: a cashier of the bakery reading one card (an integration's key is
+# limited to the Loyalty+ API operations)
+from datetime import timedelta
+from odoo import fields
+reader = env["res.users"].search([("login", "=", "bench_reader")], limit=1) or env["res.users"].create({
+    "name": "Bench reader", "login": "bench_reader", "company_id": integration.company_id.id,
+    "company_ids": [Command.set(integration.company_id.ids)],
+    "group_ids": [Command.set([env.ref("loyalty_plus.group_loyalty_plus_cashier").id])]})
+read_key = env["res.users.apikeys"].with_user(reader).sudo()._generate(
+    None, "bench read", fields.Datetime.now() + timedelta(days=30))
 # the engine's per-user limits (60 earns a minute) would refuse a benchmark: off in this database
 for action in ("earn", "redeem"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env.cr.commit()
-print("BENCH", company.id, program.id, reward.id, partner.id, card.id, key)
+print("BENCH", company.id, program.id, reward.id, partner.id, card.id, key, read_key)
 """
 
 
 REUSE = """
+from odoo.fields import Command
 integration = env["loyalty_plus.integration"].search([("name", "=", "Bench")], limit=1)
 integration.rate_limit_per_minute = 10000000
 reward = env["loyalty_plus.reward"].search([("program_id.company_id", "=", integration.company_id.id)], limit=1)
 card = env["loyalty_plus.card"].search([("partner_id.email", "=", "bench-template@example.com")], limit=1)
 key = integration._generate_api_key(duration_days=30)
+# the bare read's yardstick: a cashier of the bakery reading one card (an integration's key is
+# limited to the Loyalty+ API operations)
+from datetime import timedelta
+from odoo import fields
+reader = env["res.users"].search([("login", "=", "bench_reader")], limit=1) or env["res.users"].create({
+    "name": "Bench reader", "login": "bench_reader", "company_id": integration.company_id.id,
+    "company_ids": [Command.set(integration.company_id.ids)],
+    "group_ids": [Command.set([env.ref("loyalty_plus.group_loyalty_plus_cashier").id])]})
+read_key = env["res.users.apikeys"].with_user(reader).sudo()._generate(
+    None, "bench read", fields.Datetime.now() + timedelta(days=30))
 for action in ("earn", "redeem"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env.cr.commit()
-print("BENCH", reward.id, card.id, key)
+print("BENCH", reward.id, card.id, key, read_key)
 """
 
 
@@ -113,7 +134,7 @@ def prepare(db, cards):
     odoo("-c", str(CONF), "-d", db, "-i", "loyalty_plus", "--stop-after-init", "--no-http")
     out = odoo("shell", "-c", str(CONF), "-d", db, "--no-http", stdin=SETUP).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    _, _company, _program, reward, partner, card, key = line.split()
+    _, _company, _program, reward, partner, card, key, read_key = line.split()
     started = time.time()
     with psycopg2.connect(dbname=db) as conn, conn.cursor() as cr:
         # one partner and one card per row of a numbers table, copied from the ORM-made ones
@@ -155,7 +176,7 @@ def prepare(db, cards):
         )
         cr.execute("ANALYZE res_partner; ANALYZE loyalty_plus_card")
     print(f"seeded {cards} cards in {time.time() - started:.0f}s", flush=True)
-    return {"card": int(card), "reward": int(reward), "key": key}
+    return {"card": int(card), "reward": int(reward), "key": key, "read_key": read_key}
 
 
 def percentiles(samples):
@@ -163,7 +184,7 @@ def percentiles(samples):
     return statistics.median(samples) * 1000, samples[int(len(samples) * 0.95) - 1] * 1000
 
 
-def run(base, key, numbers, redeem_numbers, card_id, reward_id, requests_per_op, clients):
+def run(base, key, read_key, numbers, redeem_numbers, card_id, reward_id, requests_per_op, clients):
     headers = {"Authorization": f"bearer {key}", "Content-Type": "application/json"}
     local = threading.local()
     client_ids = itertools.count()
@@ -177,7 +198,9 @@ def run(base, key, numbers, redeem_numbers, card_id, reward_id, requests_per_op,
             local.redeem_numbers = redeem_numbers[index::clients]
         return local
 
-    def call(path, payload):
+    read_headers = {"Authorization": f"bearer {read_key}", "Content-Type": "application/json"}
+
+    def call(path, payload, headers=headers):
         started = time.perf_counter()
         response = client().session.post(f"{base}/json/2/{path}", json=payload, headers=headers, timeout=60)
         elapsed = time.perf_counter() - started
@@ -186,7 +209,7 @@ def run(base, key, numbers, redeem_numbers, card_id, reward_id, requests_per_op,
         return elapsed
 
     def op_read(_i):
-        return call("loyalty_plus.card/read", {"ids": [card_id], "fields": ["points_balance"]})
+        return call("loyalty_plus.card/read", {"ids": [card_id], "fields": ["points_balance"]}, read_headers)
 
     def op_lookup(_i):
         return call("loyalty_plus.api/lookup", {"query": random.choice(client().numbers)})
@@ -263,8 +286,8 @@ def main():
         odoo("-c", str(CONF), "-d", args.db, "-u", "loyalty_plus", "--stop-after-init", "--no-http")
         out = odoo("shell", "-c", str(CONF), "-d", args.db, "--no-http", stdin=REUSE).stdout
         line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-        _, reward, card, key = line.split()
-        setup = {"key": key, "card": int(card), "reward": int(reward)}
+        _, reward, card, key, read_key = line.split()
+        setup = {"key": key, "read_key": read_key, "card": int(card), "reward": int(reward)}
     else:
         setup = prepare(args.db, args.cards)
         print("reuse with: --reuse")
@@ -331,7 +354,15 @@ def main():
         print(f"{'clients':>7} {'operation':<14} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} {'p95/floor':>10}")
         for clients in (1, 16):
             results = run(
-                base, setup["key"], numbers, redeem_numbers, setup["card"], setup["reward"], args.requests, clients
+                base,
+                setup["key"],
+                setup["read_key"],
+                numbers,
+                redeem_numbers,
+                setup["card"],
+                setup["reward"],
+                args.requests,
+                clients,
             )
             floor50, floor95 = results["read (floor)"]
             for name, (p50, p95) in results.items():
