@@ -52,6 +52,19 @@ TEMPLATE = (
 REDEEM_CARDS = 64
 SAME_CARD_CLIENTS = 16
 
+READER = """
+# the bare read's yardstick: a cashier of the bakery reading one card (an integration's key is
+# limited to the Loyalty+ API operations)
+from datetime import timedelta
+from odoo import fields
+reader = env["res.users"].search([("login", "=", "bench_reader")], limit=1) or env["res.users"].create({
+    "name": "Bench reader", "login": "bench_reader", "company_id": integration.company_id.id,
+    "company_ids": [Command.set(integration.company_id.ids)],
+    "group_ids": [Command.set([env.ref("loyalty_plus.group_loyalty_plus_cashier").id])]})
+read_key = env["res.users.apikeys"].with_user(reader).sudo()._generate(
+    None, "bench read", fields.Datetime.now() + timedelta(days=30))
+"""
+
 SETUP = """
 from odoo.fields import Command
 company = env["res.company"].create({"name": "Bench Bakery", "currency_id": env.ref("base.EUR").id})
@@ -67,22 +80,12 @@ integration = env["loyalty_plus.integration"].create({
     "name": "Bench", "company_id": company.id, "shop_ids": [Command.set(company.ids)],
     "allow_redeem": True, "rate_limit_per_minute": 10000000})
 key = integration._generate_api_key(duration_days=30)
-# the bare read's yardstick: a cashier of the bakery reading one card (an integration's key is
-# limited to the Loyalty+ API operations)
-from datetime import timedelta
-from odoo import fields
-reader = env["res.users"].search([("login", "=", "bench_reader")], limit=1) or env["res.users"].create({
-    "name": "Bench reader", "login": "bench_reader", "company_id": integration.company_id.id,
-    "company_ids": [Command.set(integration.company_id.ids)],
-    "group_ids": [Command.set([env.ref("loyalty_plus.group_loyalty_plus_cashier").id])]})
-read_key = env["res.users.apikeys"].with_user(reader).sudo()._generate(
-    None, "bench read", fields.Datetime.now() + timedelta(days=30))
-# the engine's per-user limits (60 earns a minute) would refuse a benchmark: off in this database
+{reader}# the engine's per-user limits (60 earns a minute) would refuse a benchmark: off in this database
 for action in ("earn", "redeem"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env.cr.commit()
 print("BENCH", company.id, program.id, reward.id, partner.id, card.id, key, read_key)
-"""
+""".replace("{reader}", READER)
 
 
 REUSE = """
@@ -92,21 +95,11 @@ integration.rate_limit_per_minute = 10000000
 reward = env["loyalty_plus.reward"].search([("program_id.company_id", "=", integration.company_id.id)], limit=1)
 card = env["loyalty_plus.card"].search([("partner_id.email", "=", "bench-template@example.com")], limit=1)
 key = integration._generate_api_key(duration_days=30)
-# the bare read's yardstick: a cashier of the bakery reading one card (an integration's key is
-# limited to the Loyalty+ API operations)
-from datetime import timedelta
-from odoo import fields
-reader = env["res.users"].search([("login", "=", "bench_reader")], limit=1) or env["res.users"].create({
-    "name": "Bench reader", "login": "bench_reader", "company_id": integration.company_id.id,
-    "company_ids": [Command.set(integration.company_id.ids)],
-    "group_ids": [Command.set([env.ref("loyalty_plus.group_loyalty_plus_cashier").id])]})
-read_key = env["res.users.apikeys"].with_user(reader).sudo()._generate(
-    None, "bench read", fields.Datetime.now() + timedelta(days=30))
-for action in ("earn", "redeem"):
+{reader}for action in ("earn", "redeem"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env.cr.commit()
 print("BENCH", reward.id, card.id, key, read_key)
-"""
+""".replace("{reader}", READER)
 
 
 def odoo(*args, stdin=None):
