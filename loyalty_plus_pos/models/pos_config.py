@@ -23,19 +23,16 @@ class PosConfig(models.Model):
     def _loyalty_plus_demo_chart(self, shop):
         """Demo: the generic chart of accounts for the shop's merchant (and the shop)."""
         Template = self.env["account.chart.template"]
-        root = shop.root_id
-        if not root.chart_template:
-            # the generic chart is American: the merchant keeps its currency and its country
-            currency, country = root.currency_id, root.country_id
-            Template._load("generic_coa", root, install_demo=False)
-            root.write(
-                {
-                    "currency_id": currency.id,
-                    "account_fiscal_country_id": country.id or root.account_fiscal_country_id.id,
-                }
-            )
-        if shop != root and not shop.chart_template:
-            Template._load(root.chart_template, shop, install_demo=False)
+        companies = shop.root_id | shop
+        # the generic chart is American: the merchant and its shops keep their currency and country
+        kept = {company: (company.currency_id, company.country_id) for company in companies}
+        for company in companies:
+            if not company.chart_template:
+                Template._load(shop.root_id.chart_template or "generic_coa", company, install_demo=False)
+        for company, (currency, country) in kept.items():
+            vals = {"currency_id": currency.id, "account_fiscal_country_id": country.id}
+            if country and (company.currency_id, company.account_fiscal_country_id) != (currency, country):
+                company.write(vals)
 
     @api.model
     def _loyalty_plus_create_demo_configs(self):

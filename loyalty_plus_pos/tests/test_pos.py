@@ -30,10 +30,14 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
                 "country_id": self.env.ref("base.lu").id,
             }
         )
-        self.env["pos.config"]._loyalty_plus_demo_chart(merchant)
-        self.assertEqual(merchant.chart_template, "generic_coa")
-        self.assertEqual(merchant.currency_id, self.env.ref("base.EUR"))
-        self.assertEqual(merchant.account_fiscal_country_id, self.env.ref("base.lu"))
+        branch = self.env["res.company"].create(
+            {"name": "Chart Bakery Esch", "parent_id": merchant.id, "country_id": self.env.ref("base.lu").id}
+        )
+        self.env["pos.config"]._loyalty_plus_demo_chart(branch)
+        for company in merchant | branch:
+            self.assertEqual(company.chart_template, "generic_coa")
+            self.assertEqual(company.currency_id, self.env.ref("base.EUR"))
+            self.assertEqual(company.account_fiscal_country_id, self.env.ref("base.lu"))
 
     def test_order_synced_three_times_earns_once(self):
         data = self._order([self._line(qty=2)], card=self.card)
