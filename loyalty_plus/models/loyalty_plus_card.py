@@ -9,6 +9,10 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 
+# what a cashier may change on a card (the operations write the rest as superuser)
+CASHIER_FIELDS = {"marketing_consent"}
+# written by the engine only: the consent evidence
+ENGINE_FIELDS = {"terms_accepted_date"}
 AMBIGUOUS_LIMIT = 10  # cards read to tell whether an email or a phone number designates one customer
 CARD_FILLFACTOR = 80  # percent of a table page that inserts fill
 
@@ -186,6 +190,10 @@ class LoyaltyPlusCard(models.Model):
                 program = self.env["loyalty_plus.program"].browse(vals["program_id"])
                 company = self.env.company
                 vals["shop_id"] = company.id if company.root_id == program.company_id else program.company_id.id
+        if not self.env.su:
+            for vals in vals_list:
+                # a card is issued in a shop the user acts for, as enroll() does
+                self._get_shop(vals.get("shop_id"))
         cards = super().create(vals_list)
         for card in cards.filtered(lambda c: c.program_id.welcome_bonus_points and c.program_id.has_points):
             card._apply_ledger(
@@ -196,6 +204,13 @@ class LoyaltyPlusCard(models.Model):
     def write(self, vals):
         if BALANCE_FIELDS & vals.keys():
             raise UserError(self.env._("Balances change only through loyalty operations, which keep the ledger."))
+        if not self.env.su:
+            if ENGINE_FIELDS & vals.keys():
+                raise AccessError(self.env._("The consent date is recorded at enrollment and cannot be changed."))
+            # a cashier's rights on cards serve the operations; changing whose card it is, archiving
+            # it or moving it is a manager's decision
+            if vals.keys() - CASHIER_FIELDS and not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
+                raise AccessError(self.env._("Only a loyalty manager can change, move or archive a card."))
         moved = {"program_id", "shop_id", "card_number"} & vals.keys()
         if moved and self.transaction_ids:
             raise UserError(self.env._("A card with history cannot move to another program, shop or number."))
@@ -772,7 +787,7 @@ class LoyaltyPlusCard(models.Model):
         shop = self._get_shop(shop_id)
         self.check_access("create")
         partner = self.env["res.partner"]._loyalty_plus_find_or_create(
-            name=name, email=email, phone=phone, birthday=birthday, lang=lang
+            name=name, email=email, phone=phone, birthday=birthday, lang=lang, merchant=shop._loyalty_plus_merchant()
         )
         card, created = self._enroll(partner, shop)
         if created:

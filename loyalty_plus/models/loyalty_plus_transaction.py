@@ -125,8 +125,8 @@ class LoyaltyPlusTransaction(models.Model):
             raise AccessError(self.env._("Only a loyalty manager can void in %(merchant)s.", merchant=merchant.name))
         self.check_access("read")
         shop = card._get_shop(shop_id)
-        if card.sudo().company_id != shop._loyalty_plus_merchant():
-            raise UserError(self.env._("This card belongs to another merchant."))
+        # the rules of every operation: the merchant, an active card and program, its shop
+        card._check_operable(shop)
         card.check_access("write")
         card._lock()
         origin = self.sudo()

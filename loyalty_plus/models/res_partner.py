@@ -119,17 +119,25 @@ class ResPartner(models.Model):
             raise ConcurrencyError(f"another transaction enrolled {email} meanwhile")
 
     @api.model
-    def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None):
-        """The customer with this email, or a new one. Validates what it is given."""
+    def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None, merchant=None):
+        """The customer with this email, or a new one. Validates what it is given.
+
+        With ``merchant``, only shared contacts and the merchant's own are found, and a new one is
+        the merchant's: another merchant's customers are neither revealed nor linked."""
         name, email, phone = self._loyalty_plus_check_member_values(name, email, phone, lang)
         birthday = self._loyalty_plus_check_birthday(birthday)
         self._loyalty_plus_lock_email(email)
         # exact match: a typed email is not a pattern. An existing customer is never changed from
         # here: a stranger could otherwise attach their phone number to someone else's record.
-        partner_sudo = self.sudo().search([("email_normalized", "=", email)], limit=1)
+        domain = [("email_normalized", "=", email)]
+        if merchant:
+            domain.append(("company_id", "in", [False, merchant.id]))
+        partner_sudo = self.sudo().search(domain, limit=1)
         if partner_sudo:
             return partner_sudo.with_env(self.env)
         vals = {"name": name, "email": email, "phone": phone or False, "birthday": birthday}
+        if merchant:
+            vals["company_id"] = merchant.id
         if lang:
             vals["lang"] = lang
         return self.sudo().create(vals).with_env(self.env)

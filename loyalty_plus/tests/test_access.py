@@ -159,7 +159,7 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
     def _write_vals(model):
         """A harmless change to a ``model`` record, and the field that shows it happened."""
         if model == "loyalty_plus.card":
-            return {"active": False}, "active"
+            return {"marketing_consent": True}, "marketing_consent"
         if model == "loyalty_plus.transaction":
             return {"note": "edited"}, "note"
         if model == "loyalty_plus.redemption":
@@ -281,6 +281,53 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
                         with self.assertRaises(AccessError), self.env.cr.savepoint():
                             self.as_user(record, user, company).unlink()
                         self.assertTrue(record.exists())
+
+    def test_cashier_changes_no_card_ownership(self):
+        """A cashier's rights on cards serve the operations: whose card it is, whether it is active
+        and where it was issued are a manager's to change; the consent date is nobody's."""
+        card = self.as_user(self.card, self.cashier)
+        card.write({"marketing_consent": True})
+        for vals in (
+            {"active": False},
+            {"partner_id": self.partner2.id},
+            {"terms_accepted_date": "2020-01-01 00:00:00"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError), self.env.cr.savepoint():
+                card.write(vals)
+        self.assertTrue(self.card.active)
+        self.assertEqual(self.card.partner_id, self.partner)
+        self.as_user(self.card, self.manager).write({"active": False})
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            self.as_user(self.card, self.manager).write({"terms_accepted_date": "2020-01-01 00:00:00"})
+        # cards are issued only in a shop the user acts for
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            self.as_user(self.env["loyalty_plus.card"], self.cashier).create(
+                {"partner_id": self.partner2.id, "program_id": self.program.id, "shop_id": self.branch_diff.id}
+            )
+
+    def test_wizards_only_for_cards_the_user_may_change(self):
+        for model in ("loyalty_plus.card.adjust", "loyalty_plus.card.restore_points"):
+            with self.subTest(model=model), self.assertRaises(AccessError), self.env.cr.savepoint():
+                self.as_user(self.env[model], self.cafe_manager).create({"card_id": self.card.id, "reason": "x"})
+
+    def test_void_follows_the_card_rules(self):
+        self.bakery.write({"loyalty_plus_cross_location": False, "loyalty_plus_void_policy": "cashier"})
+        earned = self.card._apply_ledger("points_earned", points=10, shop=self.bakery, lock=False)
+        with self.assertRaisesRegex(UserError, "valid only in"):
+            self.as_user(earned, self.cashier, self.branch_esch).void(shop_id=self.branch_esch.id)
+        self.assertEqual(self.card.points_balance, 30)
+
+    def test_enroll_never_links_another_merchants_contact(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Romain Bettendorf", "email": "romain@example.com", "company_id": self.bakery.id}
+        )
+        summary = self.as_user(self.env["loyalty_plus.card"], self.cafe_manager).enroll(
+            "Someone Else", "romain@example.com"
+        )
+        card = self.env["loyalty_plus.card"].browse(summary["id"])
+        self.assertNotEqual(card.partner_id, contact)
+        self.assertEqual(card.partner_id.company_id, self.cafe)
+        self.assertNotIn("Romain", str(summary))
 
     def test_records_cannot_move_to_other_merchant(self):
         """A user may change their merchant's records, not hand them over to another merchant."""

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LoyaltyPlusCardAdjust(models.TransientModel):
@@ -10,6 +10,13 @@ class LoyaltyPlusCardAdjust(models.TransientModel):
     points_balance = fields.Integer(related="card_id.points_balance", string="Current balance")
     points = fields.Integer(string="Points to add", help="A negative number takes points off the card")
     reason = fields.Text(required=True, help="Kept in the ledger with the adjustment")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        # its related fields read the card as superuser: only for a card the user may change
+        wizards.card_id.check_access("write")
+        return wizards
 
     def action_apply(self):
         self.ensure_one()

@@ -11,6 +11,13 @@ class LoyaltyPlusCardRestorePoints(models.TransientModel):
     points = fields.Integer(string="Points to restore", compute="_compute_points", store=True, readonly=False)
     reason = fields.Text(required=True, help="Kept in the ledger with the adjustment")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        # its related fields read the card as superuser: only for a card the user may change
+        wizards.card_id.check_access("write")
+        return wizards
+
     @api.depends("card_id")
     def _compute_points(self):
         for wizard in self:

@@ -217,8 +217,9 @@ class LoyaltyPlusEnrollment(Controller):
         request.session[SESSION_KEY] = {"card_id": card_sudo.id, "created": created, "shop_id": shop_sudo.id}
         return request.redirect(f"/loyalty/{slug}/welcome")
 
-    def _get_or_create_partner(self, values):
-        """The customer with this exact email, untouched, or a new one.
+    def _get_or_create_partner(self, values, merchant_sudo):
+        """The merchant's (or a shared) customer with this exact email, untouched, or a new one of
+        the merchant's: another merchant's customers are neither revealed nor linked.
 
         An anonymous form never changes an existing customer (a phone typed here must not
         become a way to find someone else's card at the till), and the lookup is exact:
@@ -228,11 +229,14 @@ class LoyaltyPlusEnrollment(Controller):
         # the engine's lock: simultaneous submissions of one email make one customer and one card
         # (a submission that lost the race is replayed by the server and finds them)
         Partner_sudo._loyalty_plus_lock_email(values["email"])
-        partner_sudo = Partner_sudo.search([("email_normalized", "=", values["email"])], limit=1)
+        partner_sudo = Partner_sudo.search(
+            [("email_normalized", "=", values["email"]), ("company_id", "in", [False, merchant_sudo.id])], limit=1
+        )
         if partner_sudo:
             return partner_sudo
         return Partner_sudo.create(
             {
+                "company_id": merchant_sudo.id,
                 "name": f"{values['first_name']} {values['last_name']}",
                 "email": values["email"],
                 "phone": values["phone"],
@@ -243,7 +247,7 @@ class LoyaltyPlusEnrollment(Controller):
 
     def _enroll(self, program_sudo, shop_sudo, values):
         """The engine's enrollment, for an anonymous visitor: ``(card_sudo, created)``."""
-        partner_sudo = self._get_or_create_partner(values)
+        partner_sudo = self._get_or_create_partner(values, program_sudo.company_id)
         card_sudo, created = request.env["loyalty_plus.card"].sudo()._enroll(partner_sudo, shop_sudo, program_sudo)
         if created:
             card_sudo.write({"marketing_consent": values["marketing"], "terms_accepted_date": fields.Datetime.now()})
