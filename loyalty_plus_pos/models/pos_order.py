@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_amount
 
 from .pos_order_line import SERVER_LINE_FIELDS
 
@@ -191,16 +192,21 @@ class PosOrder(models.Model):
         for order in self:
             shop = order.company_id
             ctx_order = order.with_context(loyalty_plus_pos_order_id=order.id)
-            notes = []
+            notes = ctx_order._loyalty_plus_check_line_values()
             if order.lines.refunded_orderline_id:
                 notes += ctx_order._loyalty_plus_void_refund(shop)
                 ctx_order._loyalty_plus_restore_vouchers()
             if order.lines.filtered("lp_voucher_code"):
                 notes += ctx_order._loyalty_plus_use_vouchers(shop)
-            if order.lp_card_id:
+            if order.lines.filtered(lambda ln: ln.lp_reward_id or ln.lp_stamp_reward):
                 notes += ctx_order._loyalty_plus_redeem_lines(shop)
+            if order.lp_card_id:
                 notes += ctx_order._loyalty_plus_earn(shop)
-            card = order.lp_card_id or order.lines.refunded_orderline_id.order_id.lp_card_id[:1]
+            card = (
+                order.lp_card_id
+                or order.lines.lp_card_id[:1]
+                or order.lines.refunded_orderline_id.order_id.lp_card_id[:1]
+            )
             vals = {"lp_message": "\n".join(notes) or False}
             if card:
                 rows = self.env["loyalty_plus.transaction"].sudo().search([("pos_order_id", "=", order.id)])
@@ -223,12 +229,85 @@ class PosOrder(models.Model):
                 )
             order.write(vals)
 
+    def _loyalty_plus_check_line_values(self):
+        """Flag the loyalty lines worth more than their reward gives.
+
+        The till refuses to edit these lines; a line edited anyway (or a crafted order) is paid
+        already, so the sale stands and its rewards are still paid for with points and codes
+        (never a discount for free), while the note tells the manager what to check."""
+        notes = []
+        loyalty_lines = self.lines.filtered(lambda ln: ln.lp_reward_id or ln.lp_stamp_reward or ln.lp_voucher_code)
+        base = max(sum((self.lines - loyalty_lines).mapped("price_subtotal_incl")), 0.0)
+        for line in loyalty_lines.filtered(lambda ln: ln.qty > 0):
+            name = line.full_product_name or line.product_id.display_name
+            if line.lp_voucher_code and line.qty != 1:
+                notes.append(
+                    self.env._(
+                        "Voucher %(code)s is on the order %(qty)s times: a code is used once. Check this order.",
+                        code=line.lp_voucher_code,
+                        qty=line.qty,
+                    )
+                )
+            allowed = self._lp_line_allowed_discount(line, base)
+            given = -line.price_subtotal_incl
+            if self.currency_id.compare_amounts(given, allowed) > 0:
+                notes.append(
+                    self.env._(
+                        "Loyalty line %(line)s takes %(given)s off, its reward gives at most %(allowed)s. "
+                        "Check this order.",
+                        line=name,
+                        given=format_amount(self.env, given, self.currency_id),
+                        allowed=format_amount(self.env, allowed, self.currency_id),
+                    )
+                )
+        if notes:
+            _logger.info("Loyalty+ lines of order %s worth more than their rewards", self.name)
+        return notes
+
+    def _lp_line_allowed_discount(self, line, base):
+        """The most a loyalty line may take off an order whose other lines total ``base``."""
+        if line.lp_reward_id:
+            reward = line.lp_reward_id.sudo()
+            units = max(round(line.qty), 1)
+            if reward.reward_kind == "amount":
+                return min(reward.discount_amount * units, base)
+            if reward.reward_kind == "percent":
+                return base * reward.discount_percent / 100 * units
+            return 0.0
+        if line.lp_voucher_code:
+            redemption = (
+                self.env["loyalty_plus.redemption"]
+                .sudo()
+                .search(
+                    Domain("code", "=", line.lp_voucher_code.strip().upper())
+                    & Domain("company_id", "=", self.company_id._loyalty_plus_merchant().id),
+                    limit=1,
+                )
+            )
+            if not redemption:
+                return 0.0
+            values = self._lp_voucher_values(redemption)
+            if values["kind"] == "amount":
+                return min(values["amount"], base)
+            if values["kind"] == "percent":
+                return base * values["percent"] / 100
+        # a free item (stamp card, product reward) is the item at no price, never a discount
+        return 0.0
+
     def _loyalty_plus_redeem_lines(self, shop):
         notes = []
-        card = self.lp_card_id
         Redemption = self.env["loyalty_plus.redemption"].sudo()
         used_ref = self.pos_reference or self.name
-        for line in self.lines.filtered(lambda ln: ln.lp_reward_id and not ln.lp_transaction_id and ln.qty > 0):
+        # a reward is paid by the card of the order, else by the card its line was added for
+        # (an order crafted or reloaded without its card); never given for nothing
+        to_redeem = self.lines.filtered(
+            lambda ln: (ln.lp_reward_id or ln.lp_stamp_reward) and not ln.lp_transaction_id and ln.qty > 0
+        )
+        if to_redeem.filtered(lambda ln: not (self.lp_card_id or ln.lp_card_id)):
+            notes.append(self.env._("Reward lines without a loyalty card: nothing redeemed."))
+        to_redeem = to_redeem.filtered(lambda ln: self.lp_card_id or ln.lp_card_id)
+        for line in to_redeem.filtered("lp_reward_id"):
+            card = self.lp_card_id or line.lp_card_id
             # each unit of a reward line is a reward of its own: it costs its points (the browser's
             # quantity never buys several rewards for the points of one)
             units = max(round(line.qty), 1)
@@ -263,7 +342,8 @@ class PosOrder(models.Model):
                 vals["lp_issued_code"] = ", ".join(codes)
             if vals:
                 line.write(vals)
-        for line in self.lines.filtered(lambda ln: ln.lp_stamp_reward and not ln.lp_transaction_id and ln.qty > 0):
+        for line in to_redeem.filtered("lp_stamp_reward"):
+            card = self.lp_card_id or line.lp_card_id
             try:
                 with self.env.cr.savepoint():
                     # a cashier who raises the quantity gives several items: each costs a full card

@@ -325,6 +325,60 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual(self.rich_card.points_balance, sum(self._ledger(self.rich_card).mapped("points_delta")))
         self.assertIn("not redeemed", order.lp_message)
 
+    def test_edited_loyalty_lines_are_flagged_and_still_paid_for(self):
+        """A reward line typed up to -50 for a 2 EUR reward, a voucher code on 3 units: the sale
+        stands, the points and the code are spent once, and the order says what to check."""
+        voucher = self.voucher_reward
+        issued = self._sync(self._order([self._line(), self._voucher_line(self.rich_card)], card=self.rich_card))
+        code = issued.lines.filtered("lp_reward_id").lp_issued_code
+        balance = self.rich_card.points_balance
+        edited = self._order(
+            [
+                self._line(qty=4),
+                self._line(
+                    price=-50.0,
+                    product_id=self.discount_product.id,
+                    lp_reward_id=self.reward.id,
+                    lp_card_id=self.rich_card.id,
+                    full_product_name=self.reward.name,
+                ),
+                self._voucher_code_line(code, qty=3),
+            ],
+            card=self.rich_card,
+        )
+        with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
+            order = self._sync(edited)
+        self.assertEqual(order.state, "paid")
+        self.assertIn("takes", order.lp_message)
+        self.assertIn("at most", order.lp_message)
+        self.assertIn(f"Voucher {code} is on the order 3", order.lp_message)
+        self.assertEqual(order.lp_points_redeemed, self.reward.points_cost, "the reward is still paid for")
+        self.assertEqual(self.rich_card.points_balance, balance - self.reward.points_cost + order.lp_points_earned)
+        redemption = self.env["loyalty_plus.redemption"].search([("code", "=", code)])
+        self.assertEqual((redemption.reward_id, redemption.state), (voucher, "used"))
+        # the rewards worth what they give are not flagged
+        fair = self._sync(self._order([self._line(), self._reward_line(self.rich_card)], card=self.rich_card))
+        self.assertFalse(fair.lp_message)
+
+    def test_reward_lines_of_an_order_without_its_card(self):
+        """A reward line is paid by the card it was added for when the order lost its card, and
+        a reward line with no card at all is noted, never given for free."""
+        balance = self.rich_card.points_balance
+        data = self._order([self._line(), self._reward_line(self.rich_card)], partner=self.rich)
+        with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
+            order = self._sync(data)
+        self.assertEqual(order.lines.filtered("lp_reward_id").lp_transaction_id.card_id, self.rich_card)
+        self.assertEqual(self.rich_card.points_balance, balance - self.reward.points_cost)
+        self.assertEqual(order.lp_points_redeemed, self.reward.points_cost)
+        orphan_line = self._reward_line(self.rich_card)
+        orphan_line["lp_card_id"] = False
+        orphan = self._order([self._line(), orphan_line], partner=self.rich)
+        with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
+            order = self._sync(orphan)
+        self.assertEqual(order.state, "paid")
+        self.assertIn("Reward lines without a loyalty card: nothing redeemed.", order.lp_message)
+        self.assertEqual(self.rich_card.points_balance, balance - self.reward.points_cost)
+
     def test_returned_free_items_give_their_stamps_back(self):
         self._give_stamps(self.card, 6)
         config = self.main_pos_config.id
@@ -466,6 +520,48 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual(len(used_on), 1)
         self.assertEqual(used_on.amount_total, 15)
         self.assertEqual(self.rich_card.points_balance, 130 - 30 + 20)
+
+    def test_percent_reward_follows_the_order_at_the_till(self):
+        tenth = self.env["loyalty_plus.reward"].create(
+            {
+                "name": "Tenth off",
+                "program_id": self.program.id,
+                "points_cost": 10,
+                "reward_kind": "percent",
+                "discount_percent": 10,
+            }
+        )
+        self.start_pos_tour("loyalty_plus_pos_reward_follows_order")
+        order = self.env["pos.order"].search([("lines.lp_reward_id", "=", tenth.id)])
+        self.assertEqual(order.amount_total, 18)
+        self.assertEqual(order.lines.filtered("lp_reward_id").price_subtotal_incl, -2)
+        self.assertFalse(order.lp_message, "the reward line is worth what the reward gives")
+        self.assertEqual(order.lp_points_redeemed, 10)
+
+    def test_switching_card_or_customer_drops_the_previous_card(self):
+        self.start_pos_tour("loyalty_plus_pos_switch_card")
+
+    def test_offline_till_explains_and_sells_products(self):
+        # a UPC-A barcode: it matches the card rule as well
+        self.bread.barcode = "123456789012"
+        self.start_pos_tour("loyalty_plus_pos_offline")
+
+    @mute_logger("odoo.http")  # the refusal the tour provokes
+    def test_redeem_now_refused_goes_back_to_the_pin_pad(self):
+        self.program.stamp_cooldown_minutes = 0
+        self._give_stamps(self.card, 2)
+        self.start_pos_tour("loyalty_plus_pos_redeem_now_refused")
+        self.assertEqual(self.card.stamp_count, 0)
+        self.assertEqual(len(self._ledger(self.card, transaction_type="stamp_redeemed")), 1)
+        self.assertFalse(self.staff.locked_until)
+
+    def test_stamp_without_pin_when_the_program_asks_for_none(self):
+        self.program.require_staff_pin = False
+        self.staff.unlink()
+        self.start_pos_tour("loyalty_plus_pos_stamp_without_pin")
+        stamp = self._ledger(self.card, transaction_type="stamp_earned")
+        self.assertEqual((self.card.stamp_count, len(stamp)), (1, 1))
+        self.assertFalse(stamp.staff_pin_id)
 
     def test_enroll_at_the_till(self):
         self.start_pos_tour("loyalty_plus_pos_enroll")

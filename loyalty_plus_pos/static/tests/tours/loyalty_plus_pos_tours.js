@@ -1,5 +1,6 @@
 import * as Chrome from "@point_of_sale/../tests/pos/tours/utils/chrome_util";
 import * as Dialog from "@point_of_sale/../tests/generic_helpers/dialog_util";
+import * as OfflineUtil from "@point_of_sale/../tests/generic_helpers/offline_util";
 import * as PaymentScreen from "@point_of_sale/../tests/pos/tours/utils/payment_screen_util";
 import * as ProductScreen from "@point_of_sale/../tests/pos/tours/utils/product_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/pos/tours/utils/receipt_screen_util";
@@ -53,6 +54,7 @@ tours.add("loyalty_plus_pos_scan_stamp", {
             scan_barcode("LPC" + "352000000013"),
             panelShows("Lea Member"),
             { trigger: ".lp-stamp-count:contains('0/3')" },
+            { trigger: ".lp-stamp-card[aria-label='0 of 3 stamps']" },
             { trigger: ".lp-stamp-button", run: "click" },
             { trigger: ".lp-pin-input[inputmode='numeric'][aria-label]" },
             typePin("Anna", "9999"),
@@ -124,6 +126,12 @@ tours.add("loyalty_plus_pos_redeem", {
             { trigger: ".lp-reward-badge" },
             ProductScreen.clickDisplayedProduct("LP Bread"),
             { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
+            ProductScreen.totalAmountIs("18.00"),
+            // a reward line is worth what its reward gives: its price cannot be typed over
+            ProductScreen.clickLine("Coffee voucher"),
+            ProductScreen.clickNumpad("Price", "5"),
+            { trigger: ".o_notification:contains('cannot be changed')" },
+            ProductScreen.clickNumpad("Qty", "3"),
             ProductScreen.totalAmountIs("18.00"),
             payBank(),
             receiptShows(".lp-receipt-redeemed", "50"),
@@ -277,5 +285,130 @@ tours.add("loyalty_plus_pos_voucher", {
             ProductScreen.clickDisplayedProduct("LP Bread"),
             typeVoucherCode(),
             { trigger: ".lp-voucher-message:contains('cannot be used')" },
+        ].flat(),
+});
+
+tours.add("loyalty_plus_pos_reward_follows_order", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("Rich"),
+            panelShows("Rich Member"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            { trigger: ".lp-reward:contains('Tenth off')", run: "click" },
+            ProductScreen.totalAmountIs("36.00"),
+            // one bread goes back to the shelf after the reward was added
+            { trigger: ".order-container .orderline.selected:has(.product-name:contains('LP Bread'))" },
+            ProductScreen.clickNumpad("1"),
+            ProductScreen.totalAmountIs("16.00"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            { trigger: ".modal:contains('Reward changed'):contains('18.00')" },
+            Dialog.confirm(),
+            PaymentScreen.remainingIs("2.00"),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(),
+});
+
+tours.add("loyalty_plus_pos_switch_card", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("Rich"),
+            panelShows("Rich Member"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
+            ProductScreen.totalAmountIs("18.00"),
+            // another card on the same order: the first card's reward goes with it
+            searchMember("352000000013"),
+            panelShows("Lea Member"),
+            ProductScreen.totalAmountIs("20.00"),
+            { trigger: ".order-container:not(:has(.orderline:contains('Coffee voucher')))" },
+            // another customer while the server cannot be reached: Lea's card does not stay
+            OfflineUtil.setOfflineMode(),
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("Rich Member"),
+            { trigger: ".product-screen .set-partner:contains('Rich Member')" },
+            { trigger: ".product-screen:not(:has(.lp-card-panel))" },
+            OfflineUtil.setOnlineMode(),
+        ].flat(),
+});
+
+tours.add("loyalty_plus_pos_offline", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("Rich"),
+            panelShows("Rich Member"),
+            ProductScreen.clickDisplayedProduct("LP Bread"),
+            { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
+            ProductScreen.totalAmountIs("18.00"),
+            OfflineUtil.setOfflineMode(),
+            // the reward cannot be checked: the till says why instead of doing nothing
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            { trigger: ".modal:contains('Reward refused'):contains('No connection to the server')" },
+            Dialog.confirm(),
+            PaymentScreen.clickBackToProductScreen(),
+            // a product barcode that looks like a card number still sells the product
+            scan_barcode("123456789012"),
+            ProductScreen.totalAmountIs("38.00"),
+            // a card's QR code cannot be read: the till says why
+            scan_barcode("LPC" + "352000000013"),
+            { trigger: ".modal:contains('No connection to the server')" },
+            Dialog.confirm(),
+            OfflineUtil.setOnlineMode(),
+        ].flat(),
+});
+
+tours.add("loyalty_plus_pos_redeem_now_refused", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("352000000013"),
+            panelShows("Lea Member"),
+            { trigger: ".lp-stamp-count:contains('2/3')" },
+            { trigger: ".lp-stamp-button", run: "click" },
+            typePin("Anna", "1234"),
+            {
+                content: "the card is full; another till redeems it first",
+                trigger: ".lp-offer-reward",
+                run: async () => {
+                    const pos = window.posmodel;
+                    await pos.data.call("loyalty_plus.card", "redeem_stamps", [[pos.getOrder().lp_card_id.id]], {
+                        staff_pin_id: pos.models["loyalty_plus.staff_pin"].getAll()[0].id,
+                        pin: "1234",
+                        shop_id: pos.config.company_id.id,
+                    });
+                },
+            },
+            { trigger: ".lp-redeem-now", run: "click" },
+            // refused: back to the PIN pad with the reason, never a retry with an empty PIN
+            { trigger: ".lp-pin-message:not(:empty)" },
+            { trigger: ".lp-pin-input" },
+            { trigger: ".lp-pin-confirm:contains('Redeem')" },
+            { trigger: ".lp-pin-pad", run: "press Escape" },
+            { trigger: "body:not(:has(.lp-pin-pad))" },
+        ].flat(),
+});
+
+tours.add("loyalty_plus_pos_stamp_without_pin", {
+    steps: () =>
+        [
+            openRegister(),
+            searchMember("352000000013"),
+            panelShows("Lea Member"),
+            { trigger: ".lp-stamp-button", run: "click" },
+            // no staff PIN in this shop and the program asks for none: nothing to type
+            { trigger: ".lp-pin-pad:not(:has(.lp-pin-input)):not(:has(.lp-staff-member))" },
+            { trigger: ".lp-pin-confirm", run: "click" },
+            { trigger: ".lp-new-count:contains('1/3')" },
+            { trigger: ".lp-pin-close", run: "click" },
+            { trigger: ".lp-stamp-count:contains('1/3')" },
         ].flat(),
 });

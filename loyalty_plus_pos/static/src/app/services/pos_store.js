@@ -1,12 +1,15 @@
 import { PosStore } from "@point_of_sale/app/services/pos_store";
-import { RPCError } from "@web/core/network/rpc";
+import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 
-/** The message of a refusal the server raised (UserError, AccessError...). */
+/** The message of a refusal the server raised (UserError, AccessError...) or of a lost connection. */
 export function lpErrorMessage(error) {
     if (error instanceof RPCError) {
         return error.data?.message || error.message;
+    }
+    if (error instanceof ConnectionLostError) {
+        return _t("No connection to the server: try again when the till is back online.");
     }
     throw error;
 }
@@ -32,6 +35,10 @@ patch(PosStore.prototype, {
     async lpSetCard(summary, order = this.getOrder()) {
         if (!order) {
             return;
+        }
+        if (order.uiState.lpCard && order.uiState.lpCard.id !== summary.id) {
+            // the rewards on the order are the previous card's: that card would not pay them
+            this.lpRemoveCard(order);
         }
         const [card] = this.models.connectNewData({
             "loyalty_plus.card": [{ id: summary.id, card_number: summary.card_number }],
@@ -85,7 +92,12 @@ patch(PosStore.prototype, {
                     this.lpRemoveCard(order);
                 }
             })
-            .catch(() => {});
+            .catch(() => {
+                // the card shown belongs to the previous customer: never leave it on this order
+                if (order.uiState.lpCard && order.getPartner()?.id === partner.id) {
+                    this.lpRemoveCard(order);
+                }
+            });
     },
     get lpDiscountProduct() {
         return this.models["product.product"].get(this.config._lp_discount_product_id);
@@ -130,6 +142,37 @@ patch(PosStore.prototype, {
             lp_card_id: card,
         });
         return true;
+    },
+    /**
+     * Amount and percent rewards follow the order as it is now (products removed or changed
+     * after the reward was added): their value is taken again, line by line, from what is
+     * left of the other lines. Returns whether a line changed.
+     */
+    lpRefreshRewardLines(order = this.getOrder()) {
+        let left = Math.max(
+            order.lines.filter((l) => !l.lpIsLoyaltyLine).reduce((total, l) => total + l.priceIncl, 0),
+            0
+        );
+        let changed = false;
+        for (const line of order.lines.filter((l) => l.lpIsLoyaltyLine && l.qty > 0)) {
+            const reward = line.lp_reward_id;
+            let price = null;
+            if (reward?.reward_kind === "amount") {
+                price = -Math.min(reward.discount_amount, left);
+            } else if (reward?.reward_kind === "percent") {
+                price = -((left * reward.discount_percent) / 100);
+            } else if (line.lp_voucher_code && line.price_unit < 0) {
+                price = -Math.min(-line.price_unit, left);
+            }
+            if (price === null) {
+                continue;
+            }
+            const before = line.priceIncl;
+            line.setUnitPrice(price);
+            changed ||= !this.currency.isZero(line.priceIncl - before);
+            left = Math.max(left + line.priceIncl, 0);
+        }
+        return changed;
     },
     /** Check the PIN and the stamps; the stamps are spent when the paid order syncs. */
     async lpAuthorizeStampReward(card, staffId, pin, order = this.getOrder()) {

@@ -6,6 +6,26 @@ import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
 
 patch(OrderPaymentValidation.prototype, {
     async validateOrder(isForceValidate) {
+        if (this.order.lines.some((line) => line.lpIsLoyaltyLine && line.qty > 0)) {
+            // products removed after an amount or percent reward was added: the reward follows
+            if (this.pos.lpRefreshRewardLines(this.order)) {
+                this.pos.dialog.add(AlertDialog, {
+                    title: _t("Reward changed"),
+                    body: _t(
+                        "The order changed after the reward was added: its total is now %(total)s. Check the payment, then validate again.",
+                        { total: this.pos.env.utils.formatCurrency(this.order.priceIncl) }
+                    ),
+                });
+                return false;
+            }
+            if (this.pos.currency.isNegative(this.order.priceIncl)) {
+                this.pos.dialog.add(AlertDialog, {
+                    title: _t("Reward refused"),
+                    body: _t("A reward cannot make the order total negative. Remove the reward line to go on."),
+                });
+                return false;
+            }
+        }
         // The server deducts points and stamps and uses voucher codes when the order syncs; ask
         // it now whether the card still pays for the rewards and the codes are still unused,
         // while the customer is at the till.

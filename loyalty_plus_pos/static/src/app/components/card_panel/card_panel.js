@@ -17,6 +17,13 @@ export class CardPanel extends Component {
         const target = Math.max(card.stamps_target || 0, 0);
         return Array.from({ length: target }, (_, i) => ({ index: i, filled: i < card.stamps }));
     }
+    /** What a screen reader says of the stamp card (the slots themselves are drawn). */
+    get stampCardLabel() {
+        return _t("%(stamps)s of %(target)s stamps", {
+            stamps: this.props.card.stamps,
+            target: this.props.card.stamps_target,
+        });
+    }
     get hasStamps() {
         return ["stamps", "hybrid"].includes(this.props.card.program_type);
     }

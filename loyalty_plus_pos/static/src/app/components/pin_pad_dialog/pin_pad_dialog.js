@@ -27,15 +27,25 @@ export class PinPadDialog extends Component {
             offerReward: false,
             added: "",
             card: this.props.card,
+            // "Redeem now" after a stamp turns the stamping dialog into a redeeming one
+            mode: this.props.mode,
         });
         this.keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"];
         onMounted(() => this.focusPin());
     }
     get title() {
-        return this.props.mode === "stamp" ? _t("Stamp the card") : _t("Redeem the stamp card");
+        return this.state.mode === "stamp" ? _t("Stamp the card") : _t("Redeem the stamp card");
     }
     get staff() {
         return this.pos.lpStaff;
+    }
+    /** A program without staff PINs, in a shop with none set up: the server stamps without one. */
+    get pinless() {
+        return !this.pos.lpProgram?.require_staff_pin && !this.staff.length;
+    }
+    /** Who approves and the PIN, as the server takes them. */
+    get credentials() {
+        return this.pinless ? [false, false] : [this.state.staffId, this.state.pin];
     }
     keyLabel(key) {
         return { clear: _t("Clear"), back: _t("Delete last digit") }[key] || key;
@@ -72,24 +82,31 @@ export class PinPadDialog extends Component {
         if (this.state.busy) {
             return;
         }
-        if (!this.state.staffId) {
+        if (!this.pinless && !this.state.staffId) {
             this.state.message = _t("Choose who is stamping.");
             return;
         }
-        if (this.state.pin.length < 4) {
+        if (!this.pinless && this.state.pin.length < 4) {
             this.state.message = _t("Type the PIN: 4 to 8 digits.");
             return;
         }
-        if (this.props.mode === "stamp") {
-            await this.run(() => this.pos.lpStamp(this.props.card, this.state.staffId, this.state.pin));
+        if (this.state.mode === "stamp") {
+            await this.run(() => this.pos.lpStamp(this.props.card, ...this.credentials));
         } else {
             await this.redeem();
         }
     }
     /** The free item goes on the order; the server spends the stamps when the order is paid. */
     async redeem() {
+        this.state.mode = "redeem_stamps";
+        if (!this.pinless && this.state.pin.length < 4) {
+            // back to the PIN pad: an empty PIN would count as a wrong attempt
+            this.state.done = false;
+            this.state.message = _t("Type the PIN: 4 to 8 digits.");
+            return;
+        }
         const result = await this.run(() =>
-            this.pos.lpAuthorizeStampReward(this.state.card, this.state.staffId, this.state.pin)
+            this.pos.lpAuthorizeStampReward(this.state.card, ...this.credentials)
         );
         if (!result) {
             return;
@@ -111,6 +128,8 @@ export class PinPadDialog extends Component {
         } catch (error) {
             this.state.message = lpErrorMessage(error);
             this.state.pin = "";
+            // a refusal on the success screen ("Redeem now") goes back to the PIN pad
+            this.state.done = false;
             return false;
         } finally {
             this.state.busy = false;
@@ -118,6 +137,7 @@ export class PinPadDialog extends Component {
         if (!result.ok) {
             this.state.message = result.message;
             this.state.pin = "";
+            this.state.done = false;
             this.focusPin();
             return false;
         }

@@ -10,8 +10,19 @@ patch(ProductScreen.prototype, {
         super.setup(...arguments);
         useBarcodeReader({ loyalty_plus_card: this._barcodeLoyaltyPlusCardAction });
     },
+    _lpKnownProductBarcode(barcode) {
+        return Boolean(
+            this.pos.models["product.product"].getBy("barcode", barcode) ||
+                this.pos.models["product.uom"]?.getBy("barcode", barcode)
+        );
+    },
     async _barcodeLoyaltyPlusCardAction(code) {
         const isQr = code.code.toUpperCase().startsWith("LPC");
+        // a 12-digit product barcode (UPC-A) matches the card rule too: a product the till knows
+        // is sold at once, without asking the server (which may be out of reach)
+        if (!isQr && this._lpKnownProductBarcode(code.code)) {
+            return this._barcodeProductAction({ ...code, base_code: code.base_code || code.code });
+        }
         let results = [];
         try {
             results = this.pos.lpProgram ? await this.pos.lpSearch(code.code) : [];
