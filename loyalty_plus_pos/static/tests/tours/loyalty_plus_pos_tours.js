@@ -34,6 +34,18 @@ function typePin(staff, pin) {
 function pinMessage(text) {
     return { content: `PIN pad says ${text}`, trigger: `.lp-pin-message:contains("${text}")` };
 }
+function richMemberBreadWithVoucher() {
+    // Rich's card, a bread, and the 2.00 coffee voucher taken off it
+    return [
+        openRegister(),
+        searchMember("Rich"),
+        panelShows("Rich Member"),
+        ProductScreen.clickDisplayedProduct("LP Bread"),
+        { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
+        ProductScreen.totalAmountIs("18.00"),
+    ].flat();
+}
+
 function payBank() {
     return [
         ProductScreen.clickPayButton(),
@@ -317,12 +329,7 @@ tours.add("loyalty_plus_pos_reward_follows_order", {
 tours.add("loyalty_plus_pos_switch_card", {
     steps: () =>
         [
-            openRegister(),
-            searchMember("Rich"),
-            panelShows("Rich Member"),
-            ProductScreen.clickDisplayedProduct("LP Bread"),
-            { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
-            ProductScreen.totalAmountIs("18.00"),
+            richMemberBreadWithVoucher(),
             // another card on the same order: the first card's reward goes with it
             searchMember("352000000013"),
             panelShows("Lea Member"),
@@ -341,12 +348,7 @@ tours.add("loyalty_plus_pos_switch_card", {
 tours.add("loyalty_plus_pos_offline", {
     steps: () =>
         [
-            openRegister(),
-            searchMember("Rich"),
-            panelShows("Rich Member"),
-            ProductScreen.clickDisplayedProduct("LP Bread"),
-            { trigger: ".lp-reward:contains('Coffee voucher')", run: "click" },
-            ProductScreen.totalAmountIs("18.00"),
+            richMemberBreadWithVoucher(),
             OfflineUtil.setOfflineMode(),
             // the reward cannot be checked: the till says why instead of doing nothing
             ProductScreen.clickPayButton(),
