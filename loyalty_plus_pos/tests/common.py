@@ -140,6 +140,17 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
             **extra,
         )
 
+    def _approve_stamp_reward(self, card, order_data):
+        """The server's approval of a stamp reward on this order, as the till asks it (Anna's PIN)."""
+        return (
+            self.env["loyalty_plus.card"]
+            .with_user(self.pos_user)
+            .browse(card.id)
+            .pos_authorize_stamp_reward(
+                self.main_pos_config.id, order_data["uuid"], staff_pin_id=self.staff.id, pin="1234"
+            )
+        )
+
     def _give_stamps(self, card, count):
         for _stamp in range(count):
             card._apply_ledger("stamp_earned", stamps=1, shop=self.shop)

@@ -299,12 +299,7 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertIn("now has 5 stamps, the stamp reward on this order needs 6", check["message"])
         self._give_stamps(self.card, 1)
         data = self._order([self._line()], card=self.card)
-        approval = (
-            self.env["loyalty_plus.card"]
-            .with_user(self.pos_user)
-            .browse(self.card.id)
-            .pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
-        )
+        approval = self._approve_stamp_reward(self.card, data)
         data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"], qty=2)))
         order = self._sync(data)
         self.assertEqual((order.lp_stamps_redeemed, self.card.stamp_count), (6, 0))
@@ -381,14 +376,8 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
 
     def test_returned_free_items_give_their_stamps_back(self):
         self._give_stamps(self.card, 6)
-        config = self.main_pos_config.id
         data = self._order([self._line()], card=self.card)
-        approval = (
-            self.env["loyalty_plus.card"]
-            .with_user(self.pos_user)
-            .browse(self.card.id)
-            .pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
-        )
+        approval = self._approve_stamp_reward(self.card, data)
         data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"], qty=2)))
         order = self._sync(data)
         stamp_line = order.lines.filtered("lp_stamp_reward")
@@ -416,11 +405,8 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
 
     def test_stamp_reward_needs_the_server_approval_of_its_order(self):
         self._give_stamps(self.card, 3)
-        Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
         other = self._order([self._line()], card=self.card)
-        approval = Card.browse(self.card.id).pos_authorize_stamp_reward(
-            self.main_pos_config.id, other["uuid"], staff_pin_id=self.staff.id, pin="1234"
-        )
+        approval = self._approve_stamp_reward(self.card, other)
         for grant in ("forged", approval["grant"]):  # made up, or approved for another order
             data = self._order([self._line(), self._stamp_line(self.card, grant)], card=self.card)
             with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
