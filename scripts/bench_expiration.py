@@ -215,7 +215,9 @@ def phase_loop(args):
         engine_ids = due_ids(cr, args.engine_sample)
         t0 = time.perf_counter()
         for card in env["loyalty_plus.card"].browse(engine_ids):
-            card._apply_ledger("points_expired", points=-card.points_balance, shop=card.shop_id)
+            card._apply_ledger(
+                {"transaction_type": "points_expired", "points_delta": -card.points_balance, "shop_id": card.shop_id.id}
+            )
         env.flush_all()
         engine_seconds = time.perf_counter() - t0
         cr.rollback()

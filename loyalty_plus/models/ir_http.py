@@ -8,7 +8,8 @@ from odoo.exceptions import ConcurrencyError
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from .loyalty_plus_api import API_PATH, CARD_BUSY_RETRY_AFTER, INTEGRATION_PATHS, LoyaltyPlusApiError
+from ..exceptions import LoyaltyPlusRefusal
+from .loyalty_plus_api import API_PATH, CARD_BUSY_RETRY_AFTER, INTEGRATION_PATHS
 
 
 class IrHttp(models.AbstractModel):
@@ -30,13 +31,12 @@ class IrHttp(models.AbstractModel):
             and request.httprequest.path not in INTEGRATION_PATHS
             and uid in request.env["loyalty_plus.integration"]._get_api_user_ids()
         ):
-            raise LoyaltyPlusApiError(
+            raise LoyaltyPlusRefusal(
                 "integration_api_only",
                 request.env._(
                     "An integration's API key may only call the Loyalty+ API operations (%(path)s<operation>).",
                     path=API_PATH,
                 ),
-                403,
             )
 
     @classmethod
@@ -53,11 +53,15 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _handle_error(cls, exception):
-        """JSON-2 errors of the integration API: ``409 card_busy`` for a write that still collides
-        after the server's retries, ``400`` for a body nested too deeply to parse, and never a
-        traceback in the body (Odoo's default answer everywhere else)."""
+        """JSON-2 errors of the integration API: a refusal answered with the HTTP status of its code
+        (and ``Retry-After`` when it says when to retry), ``409 card_busy`` for a write that still
+        collides after the server's retries, ``400`` for a body nested too deeply to parse, and
+        never a traceback in the body (Odoo's default answer everywhere else)."""
         if request.dispatcher.routing_type != "json2":
             return super()._handle_error(exception)
+        if isinstance(exception, LoyaltyPlusRefusal):
+            # an expected answer, not a server fault: no traceback in the log
+            exception.loglevel = logging.INFO
         on_api = request.httprequest.path.startswith(API_PATH)
         if on_api and isinstance(exception, (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError)):
             response = cls._loyalty_plus_card_busy(exception)
@@ -70,8 +74,11 @@ class IrHttp(models.AbstractModel):
             )
         else:
             response = super()._handle_error(exception)
-        if on_api or isinstance(exception, LoyaltyPlusApiError):
+        if on_api or isinstance(exception, LoyaltyPlusRefusal):
             cls._loyalty_plus_strip_debug(response)
+            retry_after = getattr(exception, "data", {}).get("retry_after")
+            if retry_after:
+                response.headers["Retry-After"] = str(retry_after)
         return response
 
     @classmethod
@@ -82,15 +89,14 @@ class IrHttp(models.AbstractModel):
         is safe and will find the card free."""
         # an expected outcome under load, not a server fault: logged without the traceback
         exception.loglevel = logging.WARNING
-        busy = LoyaltyPlusApiError(
+        busy = LoyaltyPlusRefusal(
             "card_busy",
             request.env._(
                 "The card is busy with other operations; retry in %(seconds)s seconds with the same idempotency key.",
                 seconds=CARD_BUSY_RETRY_AFTER,
             ),
-            409,
+            retry_after=CARD_BUSY_RETRY_AFTER,
         )
-        busy.context["retry_after"] = CARD_BUSY_RETRY_AFTER
         response = super()._handle_error(busy)
         response.headers["Retry-After"] = str(CARD_BUSY_RETRY_AFTER)
         return response

@@ -1,13 +1,10 @@
 import math
-from datetime import timedelta
-
-from werkzeug.exceptions import TooManyRequests
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
-from .loyalty_plus_card import is_valid_card_number, normalize_card_number
+from ..exceptions import HTTP_STATUS_BY_CODE, LoyaltyPlusRefusal  # noqa: F401 - the API's table
 from .loyalty_plus_integration import OPERATION_FIELDS
 
 API_PATH = "/json/2/loyalty_plus.api/"
@@ -56,26 +53,6 @@ def _is_storable_text(text):
     except UnicodeEncodeError:
         return False
     return True
-
-
-class LoyaltyPlusApiError(UserError):
-    """A refused API call. JSON-2 answers it with ``http_status`` and a JSON body whose
-    ``context.code`` is the stable, machine-readable error code and ``message`` the translated
-    explanation."""
-
-    def __init__(self, code, message, http_status=422):
-        super().__init__(message)
-        self.code = code
-        self.http_status = http_status
-        self.context = {"code": code}
-
-
-class LoyaltyPlusRateLimited(TooManyRequests):
-    """HTTP 429 with ``Retry-After``; ``context.code`` is ``rate_limited``."""
-
-    def __init__(self, message, retry_after):
-        super().__init__(description=message, retry_after=retry_after)
-        self.context = {"code": "rate_limited", "retry_after": retry_after}
 
 
 class LoyaltyPlusApi(models.AbstractModel):
@@ -164,17 +141,14 @@ class LoyaltyPlusApi(models.AbstractModel):
         def operation(shop):
             if not isinstance(marketing_consent, bool):
                 raise self._api_error("validation_error", self.env._("marketing_consent must be true or false."))
-            result = self.env["loyalty_plus.card"].enroll(
-                name,
-                email,
-                phone=phone,
-                birthday=birthday,
-                shop_id=shop.id,
+            Card = self.env["loyalty_plus.card"]
+            Card.check_access("create")
+            card, created = Card._enroll_customer(
+                {"name": name, "email": email, "phone": phone, "birthday": birthday, "lang": lang},
+                shop,
                 marketing_consent=marketing_consent,
-                lang=lang,
             )
-            created = result.pop("created")
-            return {"ok": True, "card": result, "created": created}
+            return {"ok": True, "card": card._get_summary(), "created": created}
 
         return self._api_write("enroll", idempotency_key, params, shop_id, operation)
 
@@ -218,22 +192,17 @@ class LoyaltyPlusApi(models.AbstractModel):
             self._api_amount(amount)
             if not isinstance(order_ref, str) or not order_ref.strip():
                 raise self._api_error("validation_error", self.env._("The order reference is required."))
-            currency_id = None
+            currency_record = None
             if currency:
-                found = self.env["res.currency"].search([("name", "=", str(currency).upper())], limit=1)
-                if not found:
+                currency_record = self.env["res.currency"].search([("name", "=", str(currency).upper())], limit=1)
+                if not currency_record:
                     raise self._api_error(
                         "validation_error", self.env._("Unknown currency %(currency)s.", currency=currency)
                     )
-                currency_id = found.id
             loyalty_card = self._api_card(card, shop)
-            return loyalty_card, lambda: loyalty_card.earn_points(
-                amount,
-                order_ref=order_ref.strip(),
-                shop_id=shop.id,
-                currency_id=currency_id,
-                staff_pin_id=staff_pin_id,
-                pin=pin,
+            staff = loyalty_card._authorize(shop, staff_pin_id, pin, supports="points", pin_required=False)
+            return loyalty_card._operation_result(
+                loyalty_card._earn(amount, shop, currency=currency_record, staff=staff, order_ref=order_ref.strip())
             )
 
         return self._api_write("earn", idempotency_key, params, shop_id, operation)
@@ -262,7 +231,8 @@ class LoyaltyPlusApi(models.AbstractModel):
 
         def operation(shop):
             loyalty_card = self._api_card(card, shop)
-            return loyalty_card, lambda: loyalty_card.add_stamp(staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id)
+            staff = loyalty_card._authorize(shop, staff_pin_id, pin, supports="stamps")
+            return loyalty_card._operation_result(loyalty_card._stamp(shop, staff))
 
         return self._api_write("stamp", idempotency_key, params, shop_id, operation)
 
@@ -312,16 +282,14 @@ class LoyaltyPlusApi(models.AbstractModel):
                 )
             loyalty_card = self._api_card(card, shop)
             if stamps:
-                return loyalty_card, lambda: loyalty_card.redeem_stamps(
-                    staff_pin_id=staff_pin_id, pin=pin, shop_id=shop.id, order_ref=order_ref
-                )
-            reward = self._api_int(reward_id, "reward_id", minimum=1)
-            return loyalty_card, lambda: loyalty_card.redeem_reward(
-                reward,
-                shop_id=shop.id,
-                order_ref=order_ref,
-                staff_pin_id=staff_pin_id,
-                pin=pin,
+                staff = loyalty_card._authorize(shop, staff_pin_id, pin, supports="stamps")
+                return loyalty_card._operation_result(*loyalty_card._redeem_stamps(shop, staff, order_ref=order_ref))
+            reward = loyalty_card._get_reward(self._api_int(reward_id, "reward_id", minimum=1))
+            staff = loyalty_card._authorize(
+                shop, staff_pin_id, pin, supports="points", pin_required=False, reward=reward
+            )
+            return loyalty_card._operation_result(
+                *loyalty_card._redeem_reward(reward, shop, staff, order_ref=order_ref)
             )
 
         return self._api_write("redeem", idempotency_key, params, shop_id, operation)
@@ -373,9 +341,10 @@ class LoyaltyPlusApi(models.AbstractModel):
             transaction = Transaction.search(domain, limit=1)
             if not transaction:
                 raise self._api_error(
-                    "transaction_not_found", self.env._("No such transaction for this merchant."), 404
+                    "transaction_not_found",
+                    self.env._("No such transaction for this merchant."),
                 )
-            return transaction.card_id, lambda: transaction.void(amount=amount, note=note, shop_id=shop.id)
+            return transaction.void(amount=amount, note=note, shop_id=shop.id)
 
         return self._api_write("void", idempotency_key, params, shop_id, operation)
 
@@ -448,8 +417,8 @@ class LoyaltyPlusApi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _api_error(self, code, message, http_status=422):
-        return LoyaltyPlusApiError(code, message, http_status)
+    def _api_error(self, code, message):
+        return LoyaltyPlusRefusal(code, message)
 
     @api.model
     def _api_int(self, value, name, minimum=0):
@@ -523,14 +492,14 @@ class LoyaltyPlusApi(models.AbstractModel):
         integration_sudo = self.env["loyalty_plus.integration"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
         if not integration_sudo:
             raise self._api_error(
-                "not_an_integration", self.env._("Only Loyalty+ integrations can call this API."), 403
+                "not_an_integration",
+                self.env._("Only Loyalty+ integrations can call this API."),
             )
         self._api_check_rate(integration_sudo)
         if not integration_sudo._check_operation_allowed(operation):
             raise self._api_error(
                 "operation_not_allowed",
                 self.env._("This integration may not %(operation)s.", operation=operation),
-                403,
             )
         self._api_check_parameters(params or {})
         if shop_id in (None, False, 0):
@@ -540,7 +509,8 @@ class LoyaltyPlusApi(models.AbstractModel):
             shop = integration_sudo.shop_ids.filtered(lambda s: s.id == shop_id)
             if not shop:
                 raise self._api_error(
-                    "shop_not_allowed", self.env._("This integration may not act for this shop."), 403
+                    "shop_not_allowed",
+                    self.env._("This integration may not act for this shop."),
                 )
         return integration_sudo, shop.with_env(self.env)
 
@@ -551,51 +521,37 @@ class LoyaltyPlusApi(models.AbstractModel):
         The counter is the database's (``loyalty_plus.rate_limit``), so the limit holds for the whole
         server, however many worker processes serve the calls."""
         retry_after = self.env["loyalty_plus.rate_limit"]._count_hits(
-            [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)]
+            [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)],
+            readonly=self.env.cr.readonly,  # lookups and history: counted in batches, no write per call
         )
         if request:
             # the engine's per-user and per-IP limits are for people at tills and on the website:
             # an integration is held to its own limit, counted once per call
             request.loyalty_plus_rate_counted = True
         if retry_after:
-            raise LoyaltyPlusRateLimited(
+            raise LoyaltyPlusRefusal(
+                "rate_limited",
                 self.env._(
                     "Too many calls: %(limit)s per minute allowed; retry in %(seconds)s seconds.",
                     limit=integration_sudo.rate_limit_per_minute,
                     seconds=retry_after,
                 ),
-                retry_after,
+                retry_after=retry_after,
             )
 
     @api.model
     def _api_card(self, query, shop):
-        """The card of the shop's merchant that ``query`` designates, else an API error."""
+        """The card of the shop's merchant that ``query`` designates, else a refusal saying why."""
         if not isinstance(query, str) or not query.strip():
             raise self._api_error("validation_error", self.env._("Give a card number, QR code, email or phone."))
-        Card = self.env["loyalty_plus.card"]
-        card = Card._find(query, shop)
-        if card:
-            return card
-        digits = normalize_card_number(query)
-        if is_valid_card_number(digits):
-            card_sudo = Card.sudo().with_context(active_test=False).search([("card_number", "=", digits)], limit=1)
-            if card_sudo and card_sudo.company_id != shop.root_id:
-                raise self._api_error(
-                    "card_of_other_merchant", self.env._("This card belongs to another merchant."), 403
-                )
-            if card_sudo:
-                raise self._api_error(
-                    "card_inactive", self.env._("The card %(card)s is not active.", card=card_sudo.card_number)
-                )
-        raise self._api_error("card_not_found", self.env._("No card matches %(query)s.", query=query), 404)
+        return self.env["loyalty_plus.card"]._get_by_query(query, shop)
 
     @api.model
     def _api_write(self, operation, idempotency_key, params, shop_id, prepare):
         """Run a write once per idempotency key.
 
-        ``prepare(shop)`` validates the call and returns either the answer or
-        ``(card, run)`` where ``run()`` calls the engine; the engine's refusals are translated
-        into API error codes.
+        ``prepare(shop)`` validates the call and runs the engine's operation, whose refusals carry
+        their own codes; Odoo's untyped errors (rights, constraints) get a generic one.
         """
         integration_sudo, shop = self._api_begin(operation, shop_id, dict(params, idempotency_key=idempotency_key))
         if (
@@ -617,174 +573,17 @@ class LoyaltyPlusApi(models.AbstractModel):
                 raise self._api_error(
                     "idempotency_conflict",
                     self.env._("This idempotency key was already used for another request."),
-                    409,
                 )
             return dict(stored["response"], replayed=True)
-        card = self.env["loyalty_plus.card"]
         try:
-            prepared = prepare(shop)
-            if isinstance(prepared, dict):
-                result = prepared
-            else:
-                card, run = prepared
-                self._api_check_before_engine(operation, card, shop, params)
-                result = run()
-        except LoyaltyPlusApiError:
+            result = prepare(shop)
+        except LoyaltyPlusRefusal:
             raise
+        except AccessError as error:
+            raise self._api_error("access_denied", error.args[0]) from error
+        except ValidationError as error:
+            raise self._api_error("validation_error", error.args[0]) from error
         except UserError as error:
-            raise self._api_translate_refusal(operation, error, card, shop, params) from error
-        if result.get("ok") is False:
-            # a wrong staff PIN: the failed attempt must count even though the call is refused,
-            # so it is committed before the refusal; the key stays free for a retry
-            Idempotency._forget(row_id)
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            raise self._api_error(result.get("code") or "operation_refused", result.get("message"))
+            raise self._api_error("operation_refused", error.args[0]) from error
         Idempotency._store_response(row_id, result)
         return result
-
-    @api.model
-    def _api_check_before_engine(self, operation, card, shop, params):
-        """Refuse, with its own code, what the engine would refuse before it verifies the staff PIN.
-
-        The engine is the authority and checks all of this again; checking it here first, in the
-        engine's own order, makes the code name what actually refused (a staff member of another
-        merchant is ``staff_not_found``, whatever the card's state). What the engine refuses after
-        the PIN is told apart by ``_api_translate_refusal``.
-        """
-        if operation not in ("earn", "stamp", "redeem"):
-            return
-        try:
-            card._check_operable(shop)
-        except UserError as error:
-            raise self._api_operability_refusal(card, shop, error) from error
-        program = card.sudo().program_id
-        if operation == "stamp" and not program.has_stamps:
-            raise self._api_error(
-                "not_supported", self.env._("The program %(program)s has no stamps.", program=program.name)
-            )
-        if operation == "earn" and not program.has_points:
-            raise self._api_error(
-                "not_supported", self.env._("The program %(program)s has no points.", program=program.name)
-            )
-        if operation == "redeem" and not params.get("stamps"):
-            reward_id = self._api_int(params["reward_id"], "reward_id", minimum=1)
-            reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(reward_id).exists()
-            if not reward_sudo or reward_sudo.program_id != program:
-                raise self._api_error(
-                    "reward_not_found",
-                    self.env._("This reward is not part of the program %(program)s.", program=program.name),
-                )
-        required = operation == "stamp" or (operation == "redeem" and params.get("stamps"))
-        self._api_check_staff(program, shop, params.get("staff_pin_id"), required)
-
-    @api.model
-    def _api_operability_refusal(self, card, shop, error):
-        """The API error for a refusal of ``card._check_operable(shop)``, checked in its order."""
-        card_sudo = card.sudo()
-        if card_sudo.company_id != shop._loyalty_plus_merchant():
-            return self._api_error("card_of_other_merchant", error.args[0], 403)
-        if isinstance(error, AccessError):
-            return self._api_error("access_denied", error.args[0], 403)
-        if not card_sudo.program_id.active:
-            return self._api_error("program_inactive", error.args[0])
-        if not card_sudo.active:
-            return self._api_error("card_inactive", error.args[0])
-        if not card_sudo.cross_location and card_sudo.shop_id != shop:
-            return self._api_error("wrong_shop", error.args[0])
-        return self._api_error("operation_refused", error.args[0])
-
-    @api.model
-    def _api_check_staff(self, program, shop, staff_pin_id, required):
-        """Refuse a missing staff member where the program requires one, and a staff member that is
-        not one of the program's, not active or not of ``shop`` (``staff_not_found``). The PIN
-        itself is left to the engine, which counts the wrong ones."""
-        if not staff_pin_id:
-            if required and program.require_staff_pin:
-                raise self._api_error("staff_pin_required", self.env._("A staff PIN is required."))
-            return
-        staff_sudo = (
-            self.env["loyalty_plus.staff_pin"]
-            .sudo()
-            .with_context(active_test=False)
-            .browse(self._api_int(staff_pin_id, "staff_pin_id", minimum=1))
-            .exists()
-        )
-        if not staff_sudo or staff_sudo.program_id != program:
-            raise self._api_error("staff_not_found", self.env._("Unknown staff member."))
-        if not staff_sudo.active or staff_sudo.shop_id != shop:
-            raise self._api_error(
-                "staff_not_found", self.env._("This staff PIN is not valid in %(shop)s.", shop=shop.name)
-            )
-
-    @api.model
-    def _api_translate_refusal(self, operation, error, card, shop, params):
-        """An API error with a stable code for an engine refusal (its translated message kept).
-
-        The engine stays the authority and raises plain UserErrors. Everything it checks before
-        the staff PIN was already checked by ``_api_check_before_engine``: what is left is told
-        apart here, in the order the engine checks it, in this same transaction.
-        """
-        message = error.args[0] if error.args else str(error)
-        if getattr(error, "http_status", 422) == 429:  # the engine's own per-user limits
-            return self._api_error("rate_limited", message, 429)
-        if isinstance(error, AccessError):
-            return self._api_error("access_denied", message, 403)
-        code = "validation_error" if isinstance(error, ValidationError) else "operation_refused"
-        if not card:
-            return self._api_error(code, message)
-        if operation == "void":
-            return self._api_error("void_refused", message)
-        card_sudo = card.sudo()
-        card_sudo.invalidate_recordset()
-        program = card_sudo.program_id
-        now = fields.Datetime.now()
-        staff_id = params.get("staff_pin_id")
-        staff_sudo = self.env["loyalty_plus.staff_pin"].sudo()
-        if isinstance(staff_id, int) and not isinstance(staff_id, bool):
-            staff_sudo = staff_sudo.browse(staff_id).exists()
-        if staff_sudo and staff_sudo.locked_until and staff_sudo.locked_until > now:
-            # the engine checks the lock right before the PIN, after everything checked above
-            code = "pin_locked"
-        elif operation == "stamp":
-            if (
-                program.stamp_cooldown_minutes
-                and card_sudo.last_stamp_date
-                and card_sudo.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes) > now
-            ):
-                code = "cooldown_active"
-            elif (
-                program.max_stamps_per_day
-                and card_sudo._count_stamps_since(card_sudo._start_of_merchant_day(now)) >= program.max_stamps_per_day
-            ):
-                code = "daily_limit"
-        elif operation == "earn":
-            amount = params.get("amount")
-            if (
-                self.env["loyalty_plus.transaction"]
-                .sudo()
-                .search_count(
-                    [
-                        ("program_id", "=", program.id),
-                        ("order_ref", "=", (params.get("order_ref") or "").strip()),
-                        ("transaction_type", "=", "points_earned"),
-                        ("card_id", "!=", card_sudo.id),
-                    ],
-                    limit=1,
-                )
-            ):
-                code = "order_already_used"
-            elif program.minimum_purchase and isinstance(amount, (int, float)) and amount < program.minimum_purchase:
-                code = "below_minimum_purchase"
-        elif operation == "redeem":
-            if params.get("stamps"):
-                if card_sudo.stamp_count < program.stamps_target:
-                    code = "insufficient_stamps"
-            else:
-                reward_sudo = self.env["loyalty_plus.reward"].sudo().browse(int(params["reward_id"]))
-                if not reward_sudo._is_available(fields.Date.context_today(self)):
-                    code = "reward_unavailable"
-                elif card_sudo.points_balance < max(reward_sudo.points_cost, program.minimum_redemption_points):
-                    code = "insufficient_points"
-                elif reward_sudo.limited_stock and reward_sudo.stock_qty <= 0:
-                    code = "reward_unavailable"
-        return self._api_error(code, message)

@@ -9,6 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 
+from ..exceptions import LoyaltyPlusRefusal
+
 # what a cashier may change on a card (the operations write the rest as superuser)
 CASHIER_FIELDS = {"marketing_consent"}
 # written by the engine only: the consent evidence
@@ -197,7 +199,12 @@ class LoyaltyPlusCard(models.Model):
         cards = super().create(vals_list)
         for card in cards.filtered(lambda c: c.program_id.welcome_bonus_points and c.program_id.has_points):
             card._apply_ledger(
-                "welcome_bonus", points=card.program_id.welcome_bonus_points, shop=card.shop_id, lock=False
+                {
+                    "transaction_type": "welcome_bonus",
+                    "points_delta": card.program_id.welcome_bonus_points,
+                    "shop_id": card.shop_id.id,
+                },
+                lock=False,
             )
         return cards
 
@@ -236,7 +243,9 @@ class LoyaltyPlusCard(models.Model):
         return action
 
     # ------------------------------------------------------------------
-    # Public operations (RPC): each checks rights, validates on the server and writes the ledger
+    # Public operations (RPC): thin doors doing rights and rate limits for people, then the
+    # private operations below; server-side flows (order sync, crons, the API after its own
+    # limit) call the private operations. Every refusal is a LoyaltyPlusRefusal with its code.
     # ------------------------------------------------------------------
 
     @api.model
@@ -248,157 +257,167 @@ class LoyaltyPlusCard(models.Model):
         return card._get_summary() if card else False
 
     def add_stamp(self, staff_pin_id=None, pin=None, shop_id=None):
-        """Stamp the card. Returns ``{"ok": True, "card": summary, ...}``; a wrong PIN returns
-        ``{"ok": False, "code": "wrong_pin", "message": ...}`` so that the attempt is recorded."""
+        """Stamp the card; returns ``{"ok": True, "card": summary, "transaction_id", "reward_ready"}``."""
         self.ensure_one()
         self.env["loyalty_plus.rate_limit"]._check("stamp")
         shop = self._get_shop(shop_id)
-        card = self._check_operable(shop)
-        program = card.program_id
-        if not program.has_stamps:
-            raise UserError(self.env._("The program %(program)s has no stamps.", program=program.name))
-        staff, refusal = card._check_staff(staff_pin_id, pin, shop)
-        if refusal:
-            return refusal
-        card._lock()
-        now = fields.Datetime.now()
-        if program.stamp_cooldown_minutes and card.last_stamp_date:
-            ready = card.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes)
-            if ready > now:
-                minutes = math.ceil((ready - now).total_seconds() / 60)
-                raise UserError(
-                    self.env._("Too soon: the next stamp is possible in %(minutes)s minutes.", minutes=minutes)
-                )
-        if program.max_stamps_per_day:
-            stamps_today = card._count_stamps_since(card._start_of_merchant_day(now))
-            if stamps_today >= program.max_stamps_per_day:
-                raise UserError(
-                    self.env._("Daily limit reached: this card already got %(count)s stamps today.", count=stamps_today)
-                )
-        tx = card._apply_ledger("stamp_earned", stamps=1, shop=shop, staff=staff, lock=False)
-        return {
-            "ok": True,
-            "card": card._get_summary(),
-            "transaction_id": tx.id,
-            "reward_ready": card.stamp_count >= program.stamps_target,
-        }
+        staff = self._authorize(shop, staff_pin_id, pin, supports="stamps")
+        return self._operation_result(self._stamp(shop, staff))
 
     def redeem_stamps(self, staff_pin_id=None, pin=None, shop_id=None, order_ref=None):
         """Trade a full stamp card for the stamp reward; returns the one-time redemption code."""
         self.ensure_one()
         self.env["loyalty_plus.rate_limit"]._check("redeem")
         shop = self._get_shop(shop_id)
-        card = self._check_operable(shop)
-        program = card.program_id
-        staff, refusal = card._check_staff(staff_pin_id, pin, shop)
-        if refusal:
-            return refusal
-        card._lock()
-        if card.stamp_count < program.stamps_target:
-            raise UserError(
-                self.env._(
-                    "Not enough stamps: %(count)s of %(target)s.", count=card.stamp_count, target=program.stamps_target
-                )
-            )
-        tx = card._apply_ledger(
-            "stamp_redeemed", stamps=-program.stamps_target, shop=shop, staff=staff, order_ref=order_ref, lock=False
-        )
-        redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, program.stamps_reward_description)
-        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
+        staff = self._authorize(shop, staff_pin_id, pin, supports="stamps")
+        return self._operation_result(*self._redeem_stamps(shop, staff, order_ref=order_ref))
 
     def earn_points(self, amount, order_ref=None, shop_id=None, currency_id=None, staff_pin_id=None, pin=None):
         """Earn points for a purchase of ``amount``; idempotent per ``order_ref``."""
         self.ensure_one()
         self.env["loyalty_plus.rate_limit"]._check("earn")
         shop = self._get_shop(shop_id)
-        card = self._check_operable(shop)
-        program = card.program_id
-        if not program.has_points:
-            raise UserError(self.env._("The program %(program)s has no points.", program=program.name))
-        staff, refusal = card._check_staff(staff_pin_id, pin, shop, required=False)
-        if refusal:
-            return refusal
-        try:
-            amount = float(amount)
-        except (TypeError, ValueError):
-            raise UserError(self.env._("The purchase amount must be a number.")) from None
-        if amount <= 0:
-            raise UserError(self.env._("The purchase amount must be above zero."))
-        currency = self.env["res.currency"].browse(currency_id) if currency_id else program.currency_id
-        if currency != program.currency_id:
-            amount = currency._convert(amount, program.currency_id, program.company_id, fields.Date.context_today(self))
-        card._lock()
-        if order_ref:
-            done = (
-                self.env["loyalty_plus.transaction"]
-                .sudo()
-                .search(
-                    [
-                        ("program_id", "=", program.id),
-                        ("order_ref", "=", order_ref),
-                        ("transaction_type", "=", "points_earned"),
-                    ],
-                    limit=1,
-                )
-            )
-            if done:
-                if done.card_id != card:
-                    raise UserError(self.env._("Order %(ref)s already earned points on another card.", ref=order_ref))
-                return {
-                    "ok": True,
-                    "card": card._get_summary(),
-                    "transaction_id": done.id,
-                    "points": done.points_delta,
-                    "replayed": True,
-                }
-        if program.minimum_purchase and amount < program.minimum_purchase:
-            raise UserError(
-                self.env._(
-                    "Below the minimum purchase: %(amount)s spent, %(minimum)s needed to earn points.",
-                    amount=program.currency_id.format(amount),
-                    minimum=program.currency_id.format(program.minimum_purchase),
-                )
-            )
-        points = card._compute_points(amount)
-        tx = card._apply_ledger(
-            "points_earned", points=points, shop=shop, staff=staff, amount=amount, order_ref=order_ref, lock=False
-        )
-        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "points": points}
+        staff = self._authorize(shop, staff_pin_id, pin, supports="points", pin_required=False)
+        currency = self.env["res.currency"].browse(int(currency_id)) if currency_id else None
+        return self._operation_result(self._earn(amount, shop, currency=currency, staff=staff, order_ref=order_ref))
 
     def redeem_reward(self, reward_id, shop_id=None, order_ref=None, staff_pin_id=None, pin=None):
         """Spend points on a reward of the catalog; returns the one-time redemption code."""
         self.ensure_one()
         self.env["loyalty_plus.rate_limit"]._check("redeem")
         shop = self._get_shop(shop_id)
-        card = self._check_operable(shop)
-        program = card.program_id
-        # the card's program vouches for the reward: no record-rule query on the hot path
-        reward = self.env["loyalty_plus.reward"].sudo().browse(int(reward_id)).exists()
-        if not reward or reward.program_id != program:
-            raise UserError(self.env._("This reward is not part of the program %(program)s.", program=program.name))
-        staff, refusal = card._check_staff(staff_pin_id, pin, shop, required=False)
-        if refusal:
-            return refusal
-        if not reward._is_available(fields.Date.context_today(self)):
-            raise UserError(self.env._("The reward %(reward)s is not available now.", reward=reward.name))
-        card._lock()
-        if card.points_balance < program.minimum_redemption_points:
-            raise UserError(
+        reward = self._get_reward(reward_id)
+        staff = self._authorize(shop, staff_pin_id, pin, supports="points", pin_required=False, reward=reward)
+        return self._operation_result(*self._redeem_reward(reward, shop, staff, order_ref=order_ref))
+
+    def adjust_points(self, points, reason):
+        """Manager correction of the points balance, with a mandatory reason."""
+        self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("adjust")
+        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
+            raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
+        self.check_access("write")
+        if not (reason or "").strip():
+            raise LoyaltyPlusRefusal("validation_error", self.env._("Say why the balance is adjusted."))
+        try:
+            points = int(points)
+        except (TypeError, ValueError):
+            raise LoyaltyPlusRefusal(
+                "validation_error", self.env._("The adjustment must be a whole number of points.")
+            ) from None
+        if not points:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("An adjustment of zero points changes nothing."))
+        self._lock()
+        if self.points_balance + points < 0:
+            raise LoyaltyPlusRefusal(
+                "insufficient_points",
                 self.env._(
-                    "Rewards can be redeemed from %(minimum)s points; this card has %(balance)s.",
-                    minimum=program.minimum_redemption_points,
-                    balance=card.points_balance,
+                    "The card has %(balance)s points: it cannot lose %(points)s.",
+                    balance=self.points_balance,
+                    points=-points,
+                ),
+            )
+        tx = self._apply_ledger(
+            {
+                "transaction_type": "points_adjusted",
+                "points_delta": points,
+                "shop_id": self.env.company.id,
+                "note": reason.strip(),
+                "admin_user_id": self.env.uid,
+            },
+            lock=False,
+        )
+        return self._operation_result(tx)
+
+    # ------------------------------------------------------------------
+    # Private operations: the caller vouched for the user's rights on ``shop`` and for the staff
+    # member (a PIN, or the grant of a till); each checks the card and the operation's rules
+    # ------------------------------------------------------------------
+
+    def _stamp(self, shop, staff=None, order_ref=None):
+        """One stamp, within the program's cooldown and daily limit; returns the ledger row."""
+        self.ensure_one()
+        self._check_operable(shop, supports="stamps")
+        program = self.sudo().program_id
+        self._lock()
+        now = fields.Datetime.now()
+        if program.stamp_cooldown_minutes and self.last_stamp_date:
+            ready = self.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes)
+            if ready > now:
+                minutes = math.ceil((ready - now).total_seconds() / 60)
+                raise LoyaltyPlusRefusal(
+                    "cooldown_active",
+                    self.env._("Too soon: the next stamp is possible in %(minutes)s minutes.", minutes=minutes),
+                    retry_after=int((ready - now).total_seconds()) + 1,
+                )
+        if program.max_stamps_per_day:
+            stamps_today = self._count_stamps_since(self._start_of_merchant_day(now))
+            if stamps_today >= program.max_stamps_per_day:
+                raise LoyaltyPlusRefusal(
+                    "daily_limit",
+                    self.env._(
+                        "Daily limit reached: this card already got %(count)s stamps today.", count=stamps_today
+                    ),
+                )
+        return self._apply_ledger(
+            {
+                "transaction_type": "stamp_earned",
+                "stamps_delta": 1,
+                "shop_id": shop.id,
+                "staff_pin_id": staff.id if staff else False,
+                "order_ref": order_ref or False,
+            },
+            lock=False,
+        )
+
+    def _earn(self, amount, shop, currency=None, staff=None, order_ref=None):
+        """The points of a purchase of ``amount``, once per ``order_ref``; returns the ledger row
+        (the first one, with ``replayed`` in the context, when the order already earned)."""
+        self.ensure_one()
+        self._check_operable(shop, supports="points")
+        program = self.sudo().program_id
+        amount = program._convert_purchase(amount, currency)
+        self._lock()
+        if order_ref:
+            done = (
+                self.env["loyalty_plus.transaction"]
+                .sudo()
+                .search_fetch(
+                    [
+                        ("program_id", "=", program.id),
+                        ("order_ref", "=", order_ref),
+                        ("transaction_type", "=", "points_earned"),
+                    ],
+                    ["card_id", "points_delta"],
+                    limit=1,
                 )
             )
-        if card.points_balance < reward.points_cost:
-            raise UserError(
-                self.env._(
-                    "Not enough points: the card has %(balance)s, %(reward)s costs %(cost)s.",
-                    balance=card.points_balance,
-                    reward=reward.name,
-                    cost=reward.points_cost,
-                )
-            )
+            if done:
+                if done.card_id != self:
+                    raise LoyaltyPlusRefusal(
+                        "order_already_used",
+                        self.env._("Order %(ref)s already earned points on another card.", ref=order_ref),
+                    )
+                return done.with_env(self.env).with_context(loyalty_plus_replayed=True)
+        program._check_minimum_purchase(amount)
+        return self._apply_ledger(
+            {
+                "transaction_type": "points_earned",
+                "points_delta": program._get_points_for_amount(amount, self.tier_id),
+                "shop_id": shop.id,
+                "staff_pin_id": staff.id if staff else False,
+                "amount": amount,
+                "order_ref": order_ref or False,
+            },
+            lock=False,
+        )
+
+    def _redeem_reward(self, reward, shop, staff=None, order_ref=None):
+        """Spend the points of ``reward``; returns ``(ledger row, redemption)``."""
+        self.ensure_one()
+        self._check_operable(shop, supports="points")
+        self._lock()
+        self._check_can_pay_rewards(reward)
         if reward.limited_stock:
             reward.flush_recordset(["stock_qty"])
             self.env.cr.execute(
@@ -409,54 +428,154 @@ class LoyaltyPlusCard(models.Model):
                 )
             )
             if not self.env.cr.fetchone():
-                raise UserError(self.env._("The reward %(reward)s is out of stock.", reward=reward.name))
-            reward.invalidate_recordset(["stock_qty"])
-            program._forget_available_rewards()
-        tx = card._apply_ledger(
-            "points_redeemed",
-            points=-reward.points_cost,
-            shop=shop,
-            staff=staff,
-            order_ref=order_ref,
-            reward=reward,
-            lock=False,
-        )
-        redemption = self.env["loyalty_plus.redemption"].sudo()._issue(tx, reward.name, reward=reward)
-        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "code": redemption.code}
-
-    def adjust_points(self, points, reason):
-        """Manager correction of the points balance, with a mandatory reason."""
-        self.ensure_one()
-        self.env["loyalty_plus.rate_limit"]._check("adjust")
-        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
-            raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
-        self.check_access("write")
-        if not (reason or "").strip():
-            raise UserError(self.env._("Say why the balance is adjusted."))
-        try:
-            points = int(points)
-        except (TypeError, ValueError):
-            raise UserError(self.env._("The adjustment must be a whole number of points.")) from None
-        if not points:
-            raise UserError(self.env._("An adjustment of zero points changes nothing."))
-        self._lock()
-        if self.points_balance + points < 0:
-            raise UserError(
-                self.env._(
-                    "The card has %(balance)s points: it cannot lose %(points)s.",
-                    balance=self.points_balance,
-                    points=-points,
+                raise LoyaltyPlusRefusal(
+                    "reward_unavailable", self.env._("The reward %(reward)s is out of stock.", reward=reward.name)
                 )
-            )
+            reward.invalidate_recordset(["stock_qty"])
+            self.sudo().program_id._forget_available_rewards()
         tx = self._apply_ledger(
-            "points_adjusted",
-            points=points,
-            shop=self.env.company,
-            note=reason.strip(),
-            admin=self.env.user,
+            {
+                "transaction_type": "points_redeemed",
+                "points_delta": -reward.points_cost,
+                "shop_id": shop.id,
+                "staff_pin_id": staff.id if staff else False,
+                "order_ref": order_ref or False,
+                "reward_id": reward.id,
+            },
             lock=False,
         )
-        return {"ok": True, "card": self._get_summary(), "transaction_id": tx.id}
+        return tx, self.env["loyalty_plus.redemption"].sudo()._issue(tx, reward.name, reward=reward)
+
+    def _redeem_stamps(self, shop, staff=None, order_ref=None, count=1):
+        """Spend ``count`` full stamp cards on the stamp reward; returns ``(ledger row, redemption)``."""
+        self.ensure_one()
+        self._check_operable(shop, supports="stamps")
+        program = self.sudo().program_id
+        self._lock()
+        self._check_stamp_rewards_ready(count)
+        tx = self._apply_ledger(
+            {
+                "transaction_type": "stamp_redeemed",
+                "stamps_delta": -program.stamps_target * count,
+                "shop_id": shop.id,
+                "staff_pin_id": staff.id if staff else False,
+                "order_ref": order_ref or False,
+            },
+            lock=False,
+        )
+        return tx, self.env["loyalty_plus.redemption"].sudo()._issue(tx, program.stamps_reward_description)
+
+    def _operation_result(self, transaction, redemption=None):
+        """What a till, the website or the API answers after an operation on the card."""
+        self.ensure_one()
+        result = {"ok": True, "card": self._get_summary(), "transaction_id": transaction.id}
+        if transaction.transaction_type == "stamp_earned":
+            result["reward_ready"] = self._stamp_rewards_ready()
+        elif transaction.transaction_type in ("points_earned", "points_voided"):
+            result["points"] = transaction.points_delta
+        if redemption:
+            result["code"] = redemption.code
+        if transaction.env.context.get("loyalty_plus_replayed"):
+            result["replayed"] = True
+        return result
+
+    # ------------------------------------------------------------------
+    # Rules: each written once, asked by every operation, summary, till and API
+    # ------------------------------------------------------------------
+
+    def _authorize(self, shop, staff_pin_id, pin, supports=None, pin_required=True, reward=None):
+        """The checks of an operation before it runs, in the order whose refusal a caller sees:
+        the card and program, the reward asked for, then the staff member and the PIN (a wrong PIN
+        counts only when nothing else refused). Returns the staff member."""
+        card = self._check_operable(shop, supports=supports)
+        if reward is not None and reward.program_id != card.sudo().program_id:
+            raise self._reward_not_found()
+        return card._check_staff(staff_pin_id, pin, shop, required=pin_required)
+
+    @api.model
+    def _get_reward(self, reward_id):
+        """The reward ``reward_id`` (its program is checked against the card's by the operation)."""
+        try:
+            reward_id = int(reward_id)
+        except (TypeError, ValueError):
+            raise self._reward_not_found() from None
+        # the card's program vouches for the reward: no record-rule query on the hot path
+        return self.env["loyalty_plus.reward"].sudo().browse(reward_id).exists()
+
+    def _reward_not_found(self):
+        return LoyaltyPlusRefusal(
+            "reward_not_found",
+            self.env._("This reward is not part of the program %(program)s.", program=self.sudo().program_id.name),
+        )
+
+    def _get_reward_refusal_code(self, rewards, committed=0):
+        """Why the card cannot pay ``rewards`` now (a refusal code), or False; ``committed`` points
+        are already promised to other rewards of the same order."""
+        self.ensure_one()
+        card = self.sudo()
+        program = card.program_id
+        today = fields.Date.context_today(self)
+        for reward in rewards:
+            if reward.program_id != program:
+                return "reward_not_found"
+            if not reward._is_available(today):
+                return "reward_unavailable"
+        balance = card.points_balance - committed
+        if balance < max(sum(reward.points_cost for reward in rewards), program.minimum_redemption_points):
+            return "insufficient_points"
+        return False
+
+    def _check_can_pay_rewards(self, rewards, committed=0):
+        """Refuse rewards the card cannot pay now, with the reason (see ``_get_reward_refusal_code``)."""
+        code = self._get_reward_refusal_code(rewards, committed)
+        if not code:
+            return
+        if code == "reward_not_found":
+            raise self._reward_not_found()
+        if code == "reward_unavailable":
+            unavailable = rewards.filtered(lambda r: not r._is_available(fields.Date.context_today(self)))
+            raise LoyaltyPlusRefusal(
+                code, self.env._("The reward %(reward)s is not available now.", reward=unavailable[:1].name)
+            )
+        program = self.sudo().program_id
+        balance = self.points_balance - committed
+        if balance < program.minimum_redemption_points:
+            raise LoyaltyPlusRefusal(
+                code,
+                self.env._(
+                    "Rewards can be redeemed from %(minimum)s points; this card has %(balance)s.",
+                    minimum=program.minimum_redemption_points,
+                    balance=balance,
+                ),
+            )
+        raise LoyaltyPlusRefusal(
+            code,
+            self.env._(
+                "Not enough points: the card has %(balance)s, %(reward)s costs %(cost)s.",
+                balance=balance,
+                reward=", ".join(rewards.mapped("name")),
+                cost=sum(reward.points_cost for reward in rewards),
+            ),
+            balance=balance,
+        )
+
+    def _stamp_rewards_ready(self, count=1):
+        """Whether the card holds ``count`` full stamp cards."""
+        self.ensure_one()
+        program = self.sudo().program_id
+        return program.has_stamps and self.stamp_count >= program.stamps_target * count
+
+    def _check_stamp_rewards_ready(self, count=1):
+        if count < 1 or not self._stamp_rewards_ready(count):
+            program = self.sudo().program_id
+            raise LoyaltyPlusRefusal(
+                "insufficient_stamps",
+                self.env._(
+                    "Not enough stamps: %(count)s of %(target)s.",
+                    count=self.stamp_count,
+                    target=program.stamps_target * max(count, 1),
+                ),
+            )
 
     # ------------------------------------------------------------------
     # Business helpers
@@ -505,19 +624,41 @@ class LoyaltyPlusCard(models.Model):
         if len(cards.partner_id) > 1:
             # an email or a phone number shared by several customers: guessing would stamp, earn
             # or redeem on a stranger's card
-            raise UserError(
+            raise LoyaltyPlusRefusal(
+                "ambiguous_customer",
                 self.env._(
                     "Several customers share %(query)s: search by card number instead.",
                     query=shorten(query, 60, placeholder="…"),
-                )
+                ),
             )
         if len(cards) > 1:
             # one customer with a card per shop: the one of this shop
             cards = cards.filtered(lambda c: c.shop_id == shop)[:1]
         return cards.with_env(self.env)
 
-    def _check_operable(self, shop):
-        """Refuse operations on inactive cards or programs and on cards of another merchant."""
+    def _get_by_query(self, query, shop):
+        """The card ``query`` designates in the merchant of ``shop``, else a refusal saying why:
+        ``card_not_found``, ``card_of_other_merchant`` or ``card_inactive``."""
+        card = self._find(query, shop)
+        if card:
+            return card
+        digits = normalize_card_number(query)
+        if is_valid_card_number(digits):
+            card_sudo = self.sudo().with_context(active_test=False).search([("card_number", "=", digits)], limit=1)
+            if card_sudo and card_sudo.company_id != shop._loyalty_plus_merchant():
+                raise LoyaltyPlusRefusal("card_of_other_merchant", self.env._("This card belongs to another merchant."))
+            if card_sudo:
+                raise LoyaltyPlusRefusal(
+                    "card_inactive", self.env._("The card %(card)s is not active.", card=card_sudo.card_number)
+                )
+        raise LoyaltyPlusRefusal(
+            "card_not_found",
+            self.env._("No card matches %(query)s.", query=shorten(query or "", 60, placeholder="…")),
+        )
+
+    def _check_operable(self, shop, supports=None):
+        """Refuse operations on inactive cards or programs, on cards of another merchant or of
+        another shop, and on a program without ``supports`` ("stamps" or "points")."""
         self.ensure_one()
         # The company rule of cards comes down to "the card's merchant is the merchant of a shop of
         # the user": ``_get_shop`` vouched for the shop, the merchant check below does the rest,
@@ -526,39 +667,42 @@ class LoyaltyPlusCard(models.Model):
         card = self.sudo()
         if card.company_id != shop._loyalty_plus_merchant():
             self.check_access("write")  # a card the user may not see at all is an access error
-            raise UserError(self.env._("This card belongs to another merchant."))
+            raise LoyaltyPlusRefusal("card_of_other_merchant", self.env._("This card belongs to another merchant."))
         # the program first: archiving a program also archives its cards
-        card.program_id._check_operable()
+        card.program_id._check_operable(supports)
         if not card.active:
-            raise UserError(self.env._("The card %(card)s is not active.", card=card.card_number))
+            raise LoyaltyPlusRefusal(
+                "card_inactive", self.env._("The card %(card)s is not active.", card=card.card_number)
+            )
         if not card.cross_location and card.shop_id != shop:
-            raise UserError(
-                self.env._(
-                    "This card is valid only in %(shop)s, where it was issued.",
-                    shop=card.shop_id.name,
-                )
+            raise LoyaltyPlusRefusal(
+                "wrong_shop",
+                self.env._("This card is valid only in %(shop)s, where it was issued.", shop=card.shop_id.name),
             )
         return self
 
     def _check_staff(self, staff_pin_id, pin, shop, required=True):
-        """Check the staff PIN when the program requires one. Returns (staff, refusal)."""
+        """The staff member of ``staff_pin_id`` once their PIN is checked (an empty recordset when
+        none is given and the program does not require one, or ``required`` is false)."""
         program = self.sudo().program_id
+        Staff = self.env["loyalty_plus.staff_pin"]
         if not staff_pin_id:
             if required and program.require_staff_pin:
-                raise UserError(self.env._("A staff PIN is required."))
-            return self.env["loyalty_plus.staff_pin"], None
+                raise LoyaltyPlusRefusal("staff_pin_required", self.env._("A staff PIN is required."))
+            return Staff
+        try:
+            staff_pin_id = int(staff_pin_id)
+        except (TypeError, ValueError):
+            staff_pin_id = 0
         staff = (
-            self.env["loyalty_plus.staff_pin"]
-            .sudo()
+            Staff.sudo()
             .with_context(active_test=False)
-            .search_fetch([("id", "=", int(staff_pin_id))], STAFF_FIELDS, limit=1)
+            .search_fetch([("id", "=", staff_pin_id)], STAFF_FIELDS, limit=1)
         )
         if not staff or staff.program_id != program:
-            raise UserError(self.env._("Unknown staff member."))
-        reason = staff._verify(pin, shop)
-        if reason:
-            return staff, {"ok": False, "code": "wrong_pin", "message": reason}
-        return staff, None
+            raise LoyaltyPlusRefusal("staff_not_found", self.env._("Unknown staff member."))
+        staff._check_pin(pin, shop)
+        return staff
 
     def _lock(self):
         """Row-lock the cards so concurrent operations on them run one after the other.
@@ -601,36 +745,17 @@ class LoyaltyPlusCard(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
-    def _compute_points(self, amount):
-        """Points for a purchase of ``amount`` (program currency), tier multiplier included."""
-        self.ensure_one()
-        multiplier = self.tier_id.multiplier or 1.0
-        # a small epsilon so that 10.00 * 1.1 gives 11, not 10.999…
-        return math.floor(amount * self.program_id.points_per_euro * multiplier + 1e-9)
-
-    def _apply_ledger(
-        self,
-        transaction_type,
-        stamps=0,
-        points=0,
-        shop=None,
-        staff=None,
-        amount=0.0,
-        order_ref=None,
-        note=None,
-        admin=None,
-        reward=None,
-        origin=None,
-        lock=True,
-    ):
-        """Write one ledger row and move the card's balances by the same deltas, atomically."""
+    def _apply_ledger(self, values, lock=True):
+        """Write one ledger row of ``values`` (``loyalty_plus.transaction`` fields: at least
+        ``transaction_type``, and ``stamps_delta``/``points_delta``) and move the card's balances by
+        the same deltas, atomically. Returns the row."""
         self.ensure_one()
         if lock:
             self._lock()
         Transaction = self.env["loyalty_plus.transaction"]
-        vals = self._prepare_transaction_vals(
-            transaction_type, stamps, points, shop, staff, amount, order_ref, note, admin, reward, origin
-        )
+        vals = self._prepare_transaction_vals(values)
+        transaction_type = vals["transaction_type"]
+        stamps, points = vals["stamps_delta"], vals["points_delta"]
         tx = Transaction.sudo()._insert_row(vals)
         self.flush_recordset(UPDATED_FIELDS)  # pending ORM writes first: the SQL below moves the balances
         is_earning = transaction_type in Transaction._get_earning_types()
@@ -676,34 +801,27 @@ class LoyaltyPlusCard(models.Model):
         self._update_cache(dict(zip(UPDATED_FIELDS, self.env.cr.fetchone(), strict=True)), validate=False)
         if earned:
             self._update_tier()
-        self._on_balance_changed()
+        self._on_balance_changed(tx.with_env(self.env))
         return tx
 
-    def _prepare_transaction_vals(
-        self, transaction_type, stamps, points, shop, staff, amount, order_ref, note, admin, reward, origin
-    ):
+    def _prepare_transaction_vals(self, values):
+        """The whole ledger row for ``values``: the card's own fields, the balances after, who and
+        where (the card's shop unless ``shop_id`` is given), and the request's origin."""
         from odoo.http import request
 
         vals = {
+            "stamps_delta": 0,
+            "points_delta": 0,
+            "shop_id": self.shop_id.id,
+            "user_id": self.env.uid,
+            "currency_id": self.program_id.currency_id.id,
+            **{name: value for name, value in values.items() if value is not None},
             "card_id": self.id,
             "program_id": self.program_id.id,
             "company_id": self.company_id.id,
-            "transaction_type": transaction_type,
-            "stamps_delta": stamps,
-            "points_delta": points,
-            "stamps_after": self.stamp_count + stamps,
-            "points_after": self.points_balance + points,
-            "shop_id": (shop or self.shop_id).id,
-            "staff_pin_id": staff.id if staff else False,
-            "user_id": self.env.uid,
-            "admin_user_id": admin.id if admin else False,
-            "amount": amount,
-            "currency_id": self.program_id.currency_id.id,
-            "order_ref": order_ref or False,
-            "note": note or False,
-            "reward_id": reward.id if reward else False,
-            "origin_transaction_id": origin.id if origin else False,
         }
+        vals["stamps_after"] = self.stamp_count + vals["stamps_delta"]
+        vals["points_after"] = self.points_balance + vals["points_delta"]
         if request:
             vals["request_ip"] = request.httprequest.remote_addr
             vals["user_agent"] = (request.httprequest.user_agent.string or "")[:255]
@@ -725,8 +843,14 @@ class LoyaltyPlusCard(models.Model):
             )
             self.invalidate_recordset(["tier_id"])
 
-    def _on_balance_changed(self):
-        """Hook called after every ledger movement (wallet passes, notifications extend it)."""
+    def _on_balance_changed(self, transaction):
+        """Hook called after every ledger movement with its ``transaction`` row (wallet passes,
+        webhooks and notifications extend it); the expiry calls ``_on_points_expired`` instead."""
+
+    @api.model
+    def _on_points_expired(self, card_ids):
+        """Set-based hook of the expiry: ``card_ids`` lost their points in one statement
+        (its ``RETURNING``), without a ledger movement per card through ``_apply_ledger``."""
 
     def _on_tiers_reviewed(self):
         """Hook called with the cards the tier review moved to another tier (or to none)."""
@@ -743,7 +867,6 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         card = self.sudo()
         program = card.program_id
-        today = fields.Date.context_today(self)
         rewards = program._get_available_rewards() if program.has_points else self.env["loyalty_plus.reward"]
         # customers and companies are wide rows: fetch only the name of each
         partner_name = card.partner_id.with_context(prefetch_fields=False).name or ""
@@ -769,8 +892,7 @@ class LoyaltyPlusCard(models.Model):
                     "name": reward.name,
                     "points_cost": reward.points_cost,
                     "kind": reward.reward_kind,
-                    "redeemable": reward._is_available(today)
-                    and card.points_balance >= max(reward.points_cost, program.minimum_redemption_points),
+                    "redeemable": not self._get_reward_refusal_code(reward),
                 }
                 for reward in rewards
             ],
@@ -778,23 +900,34 @@ class LoyaltyPlusCard(models.Model):
 
     @api.model
     def enroll(self, name, email, phone=None, birthday=None, shop_id=None, marketing_consent=False, lang=None):
-        """Enroll a customer in the program of the shop's merchant (till, website, API).
-
-        The customer is found by email or created; the merchant's cross-location setting decides
-        whether an existing card is returned. Returns the card summary with ``created``.
-        """
+        """Enroll a customer in the program of the shop's merchant (till, API); returns the card
+        summary with ``created``."""
         self.env["loyalty_plus.rate_limit"]._check("enroll")
         shop = self._get_shop(shop_id)
         self.check_access("create")
-        partner = self.env["res.partner"]._loyalty_plus_find_or_create(
-            name=name, email=email, phone=phone, birthday=birthday, lang=lang, merchant=shop._loyalty_plus_merchant()
+        card, created = self._enroll_customer(
+            {"name": name, "email": email, "phone": phone, "birthday": birthday, "lang": lang},
+            shop,
+            marketing_consent=marketing_consent,
         )
-        card, created = self._enroll(partner, shop)
+        return dict(card._get_summary(), created=created)
+
+    @api.model
+    def _enroll_customer(self, member_values, shop, marketing_consent=False, program=None):
+        """The one enrollment of the till, the API and the website: validates the customer's
+        details (``name``, ``email``, ``phone``, ``birthday``, ``lang``), finds the merchant's
+        customer by email or creates one, then gives them the merchant's card (the existing one,
+        as the merchant's settings say) with their consent to the terms recorded now.
+        Returns ``(card, created)``."""
+        partner = self.env["res.partner"]._loyalty_plus_find_or_create(
+            merchant=shop._loyalty_plus_merchant(), **member_values
+        )
+        card, created = self._enroll(partner, shop, program)
         if created:
             card.sudo().write(
                 {"marketing_consent": bool(marketing_consent), "terms_accepted_date": fields.Datetime.now()}
             )
-        return dict(card._get_summary(), created=created)
+        return card, created
 
     @api.model
     def _enroll(self, partner, shop, program=None):
@@ -802,7 +935,9 @@ class LoyaltyPlusCard(models.Model):
         settings say the customer already has it, else a new one. Returns ``(card, created)``."""
         program = program or self.env["loyalty_plus.program"]._get_for_shop(shop)
         if not program:
-            raise UserError(self.env._("%(shop)s has no active loyalty program.", shop=shop.name))
+            raise LoyaltyPlusRefusal(
+                "program_inactive", self.env._("%(shop)s has no active loyalty program.", shop=shop.name)
+            )
         program._check_operable()
         Card = self.sudo().with_context(active_test=False)
         domain = [("partner_id", "=", partner.id), ("company_id", "=", program.company_id.id)]

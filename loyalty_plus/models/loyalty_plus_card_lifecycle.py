@@ -85,8 +85,8 @@ class LoyaltyPlusCard(models.Model):
             template_sudo.sudo().send_mail_batch(mailed.ids, force_send=False)
         return mailed.with_env(self.env)
 
-    def _on_balance_changed(self):
-        super()._on_balance_changed()
+    def _on_balance_changed(self, transaction):
+        super()._on_balance_changed(transaction)
         self._notify_reward_ready()
 
     def _notify_reward_ready(self):
@@ -223,7 +223,7 @@ class LoyaltyPlusCard(models.Model):
                            expired.stamp_count, 0, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM expired
                 )
-                SELECT (SELECT count(*) FROM expired), last.last_activity_date, last.id
+                SELECT ARRAY(SELECT id FROM expired), last.last_activity_date, last.id
                   FROM (SELECT 1) one
                   LEFT JOIN (SELECT last_activity_date, id FROM due
                               ORDER BY last_activity_date DESC, id DESC LIMIT 1) last ON TRUE
@@ -238,10 +238,12 @@ class LoyaltyPlusCard(models.Model):
                 now=now,
             )
         )
-        count, last_date, last_id = self.env.cr.fetchone()
+        card_ids, last_date, last_id = self.env.cr.fetchone()
         if position is not None and last_id:
             position["after"] = (last_date, last_id)
-        return count
+        if card_ids:
+            self._on_points_expired(card_ids)
+        return len(card_ids)
 
     @api.model
     def _cron_expire_points(self, chunk_size=EXPIRY_CHUNK, workers=None):
@@ -492,10 +494,12 @@ class LoyaltyPlusCard(models.Model):
         program = self.program_id
         if program.birthday_bonus_points and program.has_points:
             self._apply_ledger(
-                "bonus",
-                points=program.birthday_bonus_points,
-                shop=self.shop_id,
-                note=self.env._("Birthday bonus"),
+                {
+                    "transaction_type": "bonus",
+                    "points_delta": program.birthday_bonus_points,
+                    "shop_id": self.shop_id.id,
+                    "note": self.env._("Birthday bonus"),
+                },
                 lock=False,
             )
         self.env.cr.execute(SQL("UPDATE loyalty_plus_card SET birthday_sent_year = %s WHERE id = %s", year, self.id))

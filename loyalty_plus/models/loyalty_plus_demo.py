@@ -282,21 +282,41 @@ class LoyaltyPlusProgram(models.Model):
             return tx
 
         if program.has_stamps:
-            record(card._apply_ledger("stamp_earned", stamps=1, shop=shop["company"], staff=staff))
+            record(
+                card._apply_ledger(
+                    {
+                        "transaction_type": "stamp_earned",
+                        "stamps_delta": 1,
+                        "shop_id": shop["company"].id,
+                        "staff_pin_id": staff.id,
+                    }
+                )
+            )
         if program.has_points and visit["amount"] >= program.minimum_purchase:
             points = card._compute_points(visit["amount"])
             visit["transaction"] = record(
                 card._apply_ledger(
-                    "points_earned",
-                    points=points,
-                    shop=shop["company"],
-                    staff=staff,
-                    amount=visit["amount"],
-                    order_ref=order_ref,
+                    {
+                        "transaction_type": "points_earned",
+                        "points_delta": points,
+                        "shop_id": shop["company"].id,
+                        "staff_pin_id": staff.id,
+                        "amount": visit["amount"],
+                        "order_ref": order_ref,
+                    }
                 )
             )
         if visit.get("double_scan"):
-            extra = record(card._apply_ledger("stamp_earned", stamps=1, shop=shop["company"], staff=staff))
+            extra = record(
+                card._apply_ledger(
+                    {
+                        "transaction_type": "stamp_earned",
+                        "stamps_delta": 1,
+                        "shop_id": shop["company"].id,
+                        "staff_pin_id": staff.id,
+                    }
+                )
+            )
             # voids are for managers in this merchant (loyalty_plus_void_policy)
             extra = extra.with_user(manager).sudo().with_company(shop["company"])
             result = extra.void(note=self.env._("Card scanned twice at the till."))
@@ -304,11 +324,13 @@ class LoyaltyPlusProgram(models.Model):
         if program.has_stamps and card.stamp_count >= program.stamps_target and rng.random() < 0.85:
             tx = record(
                 card._apply_ledger(
-                    "stamp_redeemed",
-                    stamps=-program.stamps_target,
-                    shop=shop["company"],
-                    staff=staff,
-                    order_ref=order_ref,
+                    {
+                        "transaction_type": "stamp_redeemed",
+                        "stamps_delta": -program.stamps_target,
+                        "shop_id": shop["company"].id,
+                        "staff_pin_id": staff.id,
+                        "order_ref": order_ref,
+                    }
                 )
             )
             self._demo_redemption(tx, program.stamps_reward_description, None, order_ref, True, dates)
@@ -321,12 +343,14 @@ class LoyaltyPlusProgram(models.Model):
             reward = rng.choices(affordable, weights=range(1, len(affordable) + 1))[0]
             tx = record(
                 card._apply_ledger(
-                    "points_redeemed",
-                    points=-reward.points_cost,
-                    shop=shop["company"],
-                    staff=staff,
-                    order_ref=order_ref,
-                    reward=reward,
+                    {
+                        "transaction_type": "points_redeemed",
+                        "points_delta": -reward.points_cost,
+                        "shop_id": shop["company"].id,
+                        "staff_pin_id": staff.id,
+                        "order_ref": order_ref,
+                        "reward_id": reward.id,
+                    }
                 )
             )
             # recent codes are sometimes kept for the next visit; the rest were used at the till

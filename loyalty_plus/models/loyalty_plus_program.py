@@ -1,6 +1,10 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+
+from ..exceptions import LoyaltyPlusRefusal
 
 CATALOG_MEMO = "loyalty_plus_catalog"  # key of the transaction's catalog memo in cr.cache
 # What the card summaries show of the catalog.
@@ -196,10 +200,55 @@ class LoyaltyPlusProgram(models.Model):
         """The active program of the shop's merchant, or an empty recordset."""
         return self.search([("company_id", "=", shop._loyalty_plus_merchant().id)], limit=1)
 
-    def _check_operable(self):
+    def _check_operable(self, supports=None):
+        """Refuse an archived program, and one without ``supports`` ("stamps" or "points")."""
         self.ensure_one()
         if not self.active:
-            raise UserError(self.env._("The program %(program)s is not active.", program=self.name))
+            raise LoyaltyPlusRefusal(
+                "program_inactive", self.env._("The program %(program)s is not active.", program=self.name)
+            )
+        if supports == "stamps" and not self.has_stamps:
+            raise LoyaltyPlusRefusal(
+                "not_supported", self.env._("The program %(program)s has no stamps.", program=self.name)
+            )
+        if supports == "points" and not self.has_points:
+            raise LoyaltyPlusRefusal(
+                "not_supported", self.env._("The program %(program)s has no points.", program=self.name)
+            )
+
+    def _convert_purchase(self, amount, currency=None):
+        """``amount`` (in ``currency``, default the program's) in the program's currency; refuses
+        what is not a purchase amount."""
+        self.ensure_one()
+        try:
+            amount = float(amount)
+        except (TypeError, ValueError):
+            raise LoyaltyPlusRefusal("validation_error", self.env._("The purchase amount must be a number.")) from None
+        if not math.isfinite(amount) or amount <= 0:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("The purchase amount must be above zero."))
+        if currency and currency != self.currency_id:
+            amount = currency._convert(amount, self.currency_id, self.company_id, fields.Date.context_today(self))
+        return amount
+
+    def _check_minimum_purchase(self, amount):
+        """Refuse a purchase of ``amount`` (program currency) below the minimum that earns points."""
+        self.ensure_one()
+        if self.minimum_purchase and self.currency_id.compare_amounts(amount, self.minimum_purchase) < 0:
+            raise LoyaltyPlusRefusal(
+                "below_minimum_purchase",
+                self.env._(
+                    "Below the minimum purchase: %(amount)s spent, %(minimum)s needed to earn points.",
+                    amount=self.currency_id.format(amount),
+                    minimum=self.currency_id.format(self.minimum_purchase),
+                ),
+            )
+
+    def _get_points_for_amount(self, amount, tier=None):
+        """Points a purchase of ``amount`` (program currency) earns, with ``tier``'s multiplier."""
+        self.ensure_one()
+        multiplier = (tier and tier.multiplier) or 1.0
+        # a small epsilon so that 10.00 * 1.1 gives 11, not 10.999…
+        return math.floor(amount * self.points_per_euro * multiplier + 1e-9)
 
     def _get_tier_for_points(self, points):
         """The highest tier whose threshold ``points`` (earned over 12 months) reaches."""

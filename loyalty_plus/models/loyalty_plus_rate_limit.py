@@ -1,10 +1,12 @@
+import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
+
+from ..exceptions import LoyaltyPlusRefusal
 
 # Calls per minute and per user of each mutating entry point (seed 003, "rate-limit store mutating endpoints").
 # A shop's tills usually share one public IP: the per-IP cap is a multiple of the per-user one.
@@ -19,12 +21,13 @@ RATE_LIMITS = {
 }
 IP_FACTOR = 5
 WINDOW_SECONDS = 60
-
-
-class RateLimitExceeded(UserError):
-    """Too many calls: HTTP callers get a 429 (``http_status``), RPC callers a clear message."""
-
-    http_status = 429
+# Read paths (lookups, history) must write nothing per call, so that a replica can serve them: their
+# hits are counted in the worker process and written in batches of this many. The limit may then be
+# off by a few calls per process, and no hit is lost while its minute lasts.
+READ_FLUSH_HITS = 10
+_read_lock = threading.Lock()
+_read_pending = {}  # (database, key, window) -> hits counted here, not written yet
+_read_known = {}  # (database, key, window) -> the database's count when this process last wrote
 
 
 class LoyaltyPlusRateLimit(models.Model):
@@ -70,28 +73,73 @@ class LoyaltyPlusRateLimit(models.Model):
             keys.append((f"{action}:ip:{ip}", limit * IP_FACTOR))
         seconds = self._count_hits(keys)
         if seconds:
-            raise RateLimitExceeded(
-                self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds)
+            raise LoyaltyPlusRefusal(
+                "rate_limited",
+                self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds),
+                retry_after=seconds,
             )
 
     @api.model
-    def _count_hits(self, keys):
+    def _count_hits(self, keys, readonly=False):
         """Count one hit on each ``(key, cap)`` of ``keys`` in the current minute.
 
         The counters live in the database, so every worker process of the server counts into the
         same ones. They are written and committed on a cursor of their own: refused and failed
-        calls count too, and the rows are locked only for an instant.
+        calls count too, and the rows are locked only for an instant. With ``readonly`` (a read
+        path) the hits are written in batches (``READ_FLUSH_HITS``), not once per call.
 
         :return: the seconds left in the minute when a counter went over its cap, else 0
         """
         if not keys:
             return 0
+        now = fields.Datetime.now()
+        window = now.replace(second=0, microsecond=0)
+        if readonly:
+            hits = self._count_read_hits(keys, window)
+        else:
+            hits = self._write_hits({key: 1 for key, _cap in keys}, window)
+            with _read_lock:
+                for key, count in hits.items():
+                    _read_known[self.env.cr.dbname, key, window] = count
+                    hits[key] = count + _read_pending.get((self.env.cr.dbname, key, window), 0)
+        refused = any(hits[key] > cap for key, cap in keys)
+        return max(1, WINDOW_SECONDS - now.second) if refused else 0
+
+    @api.model
+    def _count_read_hits(self, keys, window):
+        """The hits of ``keys`` as this process knows them, this call included; writes the ones
+        that reached a batch (the others wait in the process)."""
+        dbname = self.env.cr.dbname
+        with _read_lock:
+            for stale in [k for k in _read_pending if k[0] == dbname and k[2] != window]:
+                del _read_pending[stale]  # a minute that is over limits nothing any more
+            for stale in [k for k in _read_known if k[0] == dbname and k[2] != window]:
+                del _read_known[stale]
+            to_write = {}
+            for key, _cap in keys:
+                slot = (dbname, key, window)
+                _read_pending[slot] = _read_pending.get(slot, 0) + 1
+                if _read_pending[slot] >= READ_FLUSH_HITS:
+                    to_write[key] = _read_pending.pop(slot)
+        if to_write:
+            written = self._write_hits(to_write, window)
+            with _read_lock:
+                for key, count in written.items():
+                    _read_known[dbname, key, window] = count
+        with _read_lock:
+            return {
+                key: _read_known.get((dbname, key, window), 0) + _read_pending.get((dbname, key, window), 0)
+                for key, _cap in keys
+            }
+
+    @api.model
+    def _write_hits(self, hits, window):
+        """Add ``hits`` (``{key: count}``) to the counters of ``window`` on a cursor of their own;
+        returns each counter's new total."""
         if self.env.cr.readonly:
             # a read-only request (a lookup): its transaction has written nothing; end it before
             # opening a read/write cursor, like res.device does for its log
             self.env.cr.rollback()
-        now = fields.Datetime.now()
-        window = now.replace(second=0, microsecond=0)
         # one round trip: the settings of the counters' own transaction and all the upserts
         statements = []
         with self.env.registry.cursor() as cr:
@@ -104,15 +152,13 @@ class LoyaltyPlusRateLimit(models.Model):
             statements.append(
                 SQL(
                     """INSERT INTO loyalty_plus_rate_limit (key, window_start, hits) VALUES %s
-                       ON CONFLICT (key, window_start) DO UPDATE SET hits = loyalty_plus_rate_limit.hits + 1
+                       ON CONFLICT (key, window_start) DO UPDATE SET hits = loyalty_plus_rate_limit.hits + EXCLUDED.hits
                        RETURNING key, hits""",
-                    SQL(", ").join(SQL("(%s, %s, 1)", key, window) for key, _cap in keys),
+                    SQL(", ").join(SQL("(%s, %s, %s)", key, window, count) for key, count in hits.items()),
                 )
             )
             cr.execute(SQL("; ").join(statements))
-            hits = dict(cr.fetchall())
-        refused = any(hits[key] > cap for key, cap in keys)
-        return max(1, WINDOW_SECONDS - now.second) if refused else 0
+            return dict(cr.fetchall())
 
     @api.autovacuum
     def _gc_windows(self):

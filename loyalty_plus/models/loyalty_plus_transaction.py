@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_round
 
+from ..exceptions import LoyaltyPlusRefusal
+
 TRANSACTION_TYPES = [
     ("stamp_earned", "Stamp earned"),
     ("stamp_redeemed", "Stamps redeemed"),
@@ -43,12 +45,15 @@ class LoyaltyPlusTransaction(models.Model):
         "loyalty_plus.transaction", string="Voids", readonly=True, index="btree_not_null", ondelete="restrict"
     )
     reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
-    staff_pin_id = fields.Many2one("loyalty_plus.staff_pin", string="Staff", readonly=True, ondelete="restrict")
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
-    admin_user_id = fields.Many2one("res.users", string="Approved by", readonly=True)
+    # who acted is the shop's business, not the customer's: portal customers see the shop only
+    staff_pin_id = fields.Many2one(
+        "loyalty_plus.staff_pin", string="Staff", readonly=True, ondelete="restrict", groups="base.group_user"
+    )
+    user_id = fields.Many2one("res.users", string="User", readonly=True, groups="base.group_user")
+    admin_user_id = fields.Many2one("res.users", string="Approved by", readonly=True, groups="base.group_user")
     note = fields.Text(readonly=True)
-    request_ip = fields.Char(string="IP address", readonly=True)
-    user_agent = fields.Char(readonly=True)
+    request_ip = fields.Char(string="IP address", readonly=True, groups="base.group_user")
+    user_agent = fields.Char(readonly=True, groups="base.group_user")
 
     _card_date_idx = models.Index("(card_id, create_date)")
     _earn_once_per_order = models.UniqueIndex(
@@ -125,70 +130,100 @@ class LoyaltyPlusTransaction(models.Model):
             raise AccessError(self.env._("Only a loyalty manager can void in %(merchant)s.", merchant=merchant.name))
         self.check_access("read")
         shop = card._get_shop(shop_id)
-        # the rules of every operation: the merchant, an active card and program, its shop
-        card._check_operable(shop)
         card.check_access("write")
+        return self._void(shop, amount=amount, note=note)
+
+    def _void(self, shop, amount=None, note=None):
+        """Undo this entry in ``shop`` (see ``void``), under the rules of every operation: the
+        merchant, an active card and program, its shop."""
+        self.ensure_one()
+        card = self.card_id
+        card._check_operable(shop)
         card._lock()
         origin = self.sudo()
         done = self.sudo().search([("origin_transaction_id", "=", origin.id)])
         if origin.transaction_type == "points_earned":
             return self._void_points_earned(card, origin, done, amount, note, shop)
         if amount is not None:
-            raise UserError(self.env._("Only a purchase can be voided partially."))
+            raise LoyaltyPlusRefusal("void_refused", self.env._("Only a purchase can be voided partially."))
         if done:
-            raise UserError(self.env._("This entry was already voided."))
+            raise LoyaltyPlusRefusal("void_refused", self.env._("This entry was already voided."))
         if origin.transaction_type == "stamp_earned":
             if card.stamp_count < 1:
-                raise UserError(self.env._("The stamp was already spent on a reward: nothing left to void."))
-            tx = card._apply_ledger("stamp_voided", stamps=-1, shop=shop, origin=origin, note=note, lock=False)
+                raise LoyaltyPlusRefusal(
+                    "void_refused", self.env._("The stamp was already spent on a reward: nothing left to void.")
+                )
+            tx = card._apply_ledger(
+                {
+                    "transaction_type": "stamp_voided",
+                    "stamps_delta": -1,
+                    "shop_id": shop.id,
+                    "origin_transaction_id": origin.id,
+                    "note": note,
+                },
+                lock=False,
+            )
         elif origin.transaction_type == "stamp_redeemed":
             # the free item did not happen (or came back): the full card is the customer's again
             origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])._cancel()
             tx = card._apply_ledger(
-                "stamp_refunded", stamps=-origin.stamps_delta, shop=shop, origin=origin, note=note, lock=False
+                {
+                    "transaction_type": "stamp_refunded",
+                    "stamps_delta": -origin.stamps_delta,
+                    "shop_id": shop.id,
+                    "origin_transaction_id": origin.id,
+                    "note": note,
+                },
+                lock=False,
             )
         elif origin.transaction_type == "points_redeemed":
             redemption = origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])
             redemption._cancel()
             tx = card._apply_ledger(
-                "points_refunded",
-                points=-origin.points_delta,
-                shop=shop,
-                origin=origin,
-                note=note,
+                {
+                    "transaction_type": "points_refunded",
+                    "points_delta": -origin.points_delta,
+                    "shop_id": shop.id,
+                    "origin_transaction_id": origin.id,
+                    "note": note,
+                    "reward_id": origin.reward_id.id,
+                },
                 lock=False,
-                reward=origin.reward_id,
             )
         else:
-            raise UserError(
+            raise LoyaltyPlusRefusal(
+                "void_refused",
                 self.env._(
                     "A %(type)s entry cannot be voided; adjust the balance instead.",
                     type=dict(self._fields["transaction_type"]._description_selection(self.env))[
                         origin.transaction_type
                     ],
-                )
+                ),
             )
-        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id}
+        return card._operation_result(tx)
 
     def _void_points_earned(self, card, origin, done, amount, note, shop):
         currency = origin.currency_id
         refunded = -sum(done.mapped("amount"))
         remaining = origin.amount - refunded
         if currency.compare_amounts(remaining, 0) <= 0:
-            raise UserError(self.env._("This purchase was already returned in full."))
+            raise LoyaltyPlusRefusal("void_refused", self.env._("This purchase was already returned in full."))
         if amount is None:
             amount = remaining
         else:
             try:
                 amount = float(amount)
             except (TypeError, ValueError):
-                raise UserError(self.env._("The returned amount must be a number.")) from None
+                raise LoyaltyPlusRefusal(
+                    "validation_error", self.env._("The returned amount must be a number.")
+                ) from None
         if currency.compare_amounts(amount, 0) <= 0 or currency.compare_amounts(amount, remaining) > 0:
-            raise UserError(
+            raise LoyaltyPlusRefusal(
+                "validation_error",
                 self.env._(
                     "The returned amount must be above zero and at most %(remaining)s.",
                     remaining=currency.format(remaining),
-                )
+                ),
             )
         # Each return asks for its share of the purchase's points, counted on the cumulated
         # returns so that rounding never adds up; the last return asks for what is left.
@@ -205,16 +240,18 @@ class LoyaltyPlusTransaction(models.Model):
             )
             note = f"{note}\n{shortfall}" if note else shortfall
         tx = card._apply_ledger(
-            "points_voided",
-            points=-taken,
-            shop=shop,
-            origin=origin,
-            note=note,
-            amount=-amount,
-            order_ref=origin.order_ref,
+            {
+                "transaction_type": "points_voided",
+                "points_delta": -taken,
+                "shop_id": shop.id,
+                "origin_transaction_id": origin.id,
+                "note": note,
+                "amount": -amount,
+                "order_ref": origin.order_ref,
+            },
             lock=False,
         )
-        return {"ok": True, "card": card._get_summary(), "transaction_id": tx.id, "points": -taken}
+        return card._operation_result(tx)
 
     @api.model
     def _points_share(self, origin, returned_amount):

@@ -81,6 +81,37 @@ class LoyaltyPlusWebhookDelivery(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _enqueue_for_transaction(self, transaction, notified_before):
+        """Queue the webhooks of a ledger movement for the card's merchant: the transaction, the
+        card's new state, and "reward ready" when the movement raised a lifecycle flag
+        (``notified_before``: the card's ``(stamp, points)`` flags before the movement)."""
+        card_sudo = transaction.card_id.sudo()
+        integrations_sudo = (
+            self.env["loyalty_plus.integration"]
+            .sudo()
+            .search([("company_id", "=", card_sudo.company_id.id), ("webhook_url", "!=", False)])
+        )
+        if not integrations_sudo:
+            return
+        card = transaction.card_id
+        summary = card._get_summary()
+        self._enqueue(
+            integrations_sudo,
+            "transaction.created",
+            {"transaction": card._get_webhook_transaction_data(transaction), "card": summary},
+        )
+        self._enqueue(integrations_sudo, "card.updated", {"card": summary})
+        card_sudo.invalidate_recordset(["stamp_reward_notified", "points_reward_notified"])
+        stamps_before, points_before = notified_before
+        ready = []
+        if card_sudo.stamp_reward_notified and not stamps_before:
+            ready.append("stamps")
+        if card_sudo.points_reward_notified and not points_before:
+            ready.append("points")
+        if ready and card_sudo.active:
+            self._enqueue(integrations_sudo, "reward.ready", {"card": summary, "ready": ready})
+
+    @api.model
     def _enqueue(self, integrations, event, data):
         """Queue ``event`` with ``data`` for every integration of ``integrations`` subscribed to it."""
         vals_list = []

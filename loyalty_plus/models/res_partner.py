@@ -7,12 +7,16 @@ from textwrap import shorten
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ConcurrencyError, UserError, ValidationError
+from odoo.exceptions import AccessError, ConcurrencyError, UserError
 from odoo.tools import SQL, email_normalize
+
+from ..exceptions import LoyaltyPlusRefusal
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters: never part of a name, an address or a number, and PostgreSQL
+# refuses a NUL in a string outright
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NAME_MAX = 128
 EMAIL_MAX = 254  # RFC 5321
 # what a card shows of its customer outside Odoo (a wallet pass)
@@ -59,35 +63,71 @@ class ResPartner(models.Model):
         try:
             birthday = fields.Date.to_date(birthday)
         except (TypeError, ValueError):
-            raise ValidationError(self.env._("The birthday is not a valid date.")) from None
+            raise LoyaltyPlusRefusal(
+                "validation_error", self.env._("The birthday is not a valid date."), field="birthday"
+            ) from None
         today = date.today()
         age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
         if birthday >= today or not 6 <= age <= 120:
-            raise ValidationError(self.env._("The birthday must be a real date in the past (age 6 to 120)."))
+            raise LoyaltyPlusRefusal(
+                "validation_error",
+                self.env._("The birthday must be a real date in the past (age 6 to 120)."),
+                field="birthday",
+            )
         return birthday
 
     @api.model
-    def _loyalty_plus_check_member_values(self, name, email, phone=None, lang=None):
-        """``(name, email, phone)`` cleaned, or a ValidationError: the rules of every way in
-        (website form, till, API)."""
-        name = (name or "").strip()
-        email = (email or "").strip().lower()
-        phone = (phone or "").strip()
-        if not name:
-            raise ValidationError(self.env._("The customer's name is required."))
-        if len(name) > NAME_MAX:
-            raise ValidationError(self.env._("The customer's name can have at most %(max)s characters.", max=NAME_MAX))
-        if CONTROL_RE.search(name) or CONTROL_RE.search(email) or CONTROL_RE.search(phone):
-            raise ValidationError(self.env._("The customer's details cannot contain control characters."))
-        if len(email) > EMAIL_MAX or not EMAIL_RE.match(email) or email_normalize(email) != email:
-            raise ValidationError(
-                self.env._("%(email)s is not a valid email address.", email=shorten(email, 60, placeholder="…") or '""')
+    def _loyalty_plus_member_errors(self, name, email, phone=None, lang=None, birthday=None):
+        """``(values, errors)``: the customer's details cleaned, and a translated message per
+        invalid field. The rules of every way in (website form, till, API)."""
+        values = {
+            "name": (name or "").strip(),
+            "email": (email or "").strip().lower(),
+            "phone": (phone or "").strip(),
+            "lang": lang or False,
+            "birthday": False,
+        }
+        errors = {}
+        for field in ("name", "email", "phone"):
+            if CONTROL_RE.search(values[field]):
+                errors[field] = self.env._("The customer's details cannot contain control characters.")
+        if not values["name"]:
+            errors["name"] = self.env._("The customer's name is required.")
+        elif len(values["name"]) > NAME_MAX:
+            errors["name"] = self.env._("The customer's name can have at most %(max)s characters.", max=NAME_MAX)
+        email = values["email"]
+        if not email:
+            errors["email"] = self.env._("The customer's email is required.")
+        elif len(email) > EMAIL_MAX or not EMAIL_RE.match(email) or email_normalize(email) != email:
+            errors.setdefault(
+                "email",
+                self.env._(
+                    "%(email)s is not a valid email address: enter one like name@example.com.",
+                    email=shorten(email, 60, placeholder="…"),
+                ),
             )
+        phone = values["phone"]
         if phone and (not PHONE_RE.match(phone) or sum(char.isdigit() for char in phone) < 6):
-            raise ValidationError(self.env._("Enter a phone number with at least 6 digits, like +352 621 123 456."))
+            errors.setdefault(
+                "phone", self.env._("Enter a phone number with at least 6 digits, like +352 621 123 456.")
+            )
         if lang and lang not in dict(self.env["res.lang"].get_installed()):
-            raise ValidationError(self.env._("%(lang)s is not a language of this database.", lang=shorten(lang, 20)))
-        return name, email, phone
+            errors["lang"] = self.env._("%(lang)s is not a language of this database.", lang=shorten(lang, 20))
+        try:
+            values["birthday"] = self._loyalty_plus_check_birthday(birthday)
+        except LoyaltyPlusRefusal as refusal:
+            errors["birthday"] = refusal.args[0]
+        return values, errors
+
+    @api.model
+    def _loyalty_plus_check_member_values(self, name, email, phone=None, lang=None, birthday=None):
+        """The customer's details cleaned (see ``_loyalty_plus_member_errors``), or a refusal
+        naming the first invalid field."""
+        values, errors = self._loyalty_plus_member_errors(name, email, phone, lang, birthday)
+        for field in ("name", "email", "phone", "lang", "birthday"):
+            if field in errors:
+                raise LoyaltyPlusRefusal("validation_error", errors[field], field=field)
+        return values
 
     @api.model
     def _loyalty_plus_lock_email(self, email):
@@ -124,8 +164,8 @@ class ResPartner(models.Model):
 
         With ``merchant``, only shared contacts and the merchant's own are found, and a new one is
         the merchant's: another merchant's customers are neither revealed nor linked."""
-        name, email, phone = self._loyalty_plus_check_member_values(name, email, phone, lang)
-        birthday = self._loyalty_plus_check_birthday(birthday)
+        values = self._loyalty_plus_check_member_values(name, email, phone, lang, birthday)
+        name, email, phone, birthday = values["name"], values["email"], values["phone"], values["birthday"]
         self._loyalty_plus_lock_email(email)
         # exact match: a typed email is not a pattern. An existing customer is never changed from
         # here: a stranger could otherwise attach their phone number to someone else's record.

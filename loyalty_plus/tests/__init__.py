@@ -16,3 +16,5 @@ from . import test_api_schemathesis
 from . import test_api_contention
 from . import test_enrollment_race
 from . import test_api_audit
+from . import test_refusals
+from . import test_staff_pin_lockout

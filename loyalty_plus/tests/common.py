@@ -9,6 +9,8 @@ from odoo.fields import Command
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import TransactionCase
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
+
 
 def serve_threaded(case):
     """Odoo served on 127.0.0.1 by a threaded server for the rest of ``case``'s test (HttpCase's
@@ -154,6 +156,15 @@ class LoyaltyPlusCase(TransactionCase):
         """``record`` seen by ``user`` working in ``company`` (default: the user's company)."""
         company = company or user.company_id
         return record.with_user(user).with_context(allowed_company_ids=[company.id]).with_company(company)
+
+    def refusal_of(self, call):
+        """The refusal ``call`` raises, caught without the savepoint of ``assertRaises``: a wrong
+        PIN of a staff member made in this test's transaction is counted in it, and must stay."""
+        try:
+            call()
+        except LoyaltyPlusRefusal as refusal:
+            return refusal
+        self.fail("no refusal")
 
     def assertLedgerMatches(self, card):
         """The card's balances equal the sums of its ledger rows."""

@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 from odoo.addons.loyalty_plus.models.loyalty_plus_staff_pin import PIN_CRYPT
 
 from .common import LoyaltyPlusCase
@@ -116,7 +117,7 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
             return env[model].create({"partner_id": partner.id, "program_id": program.id, "shop_id": merchant.id})
         if model == "loyalty_plus.transaction":
             card = cls._new_record("loyalty_plus.card", merchant)
-            return card._apply_ledger("stamp_earned", stamps=1, shop=merchant)
+            return card._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": merchant.id})
         if model == "loyalty_plus.staff_pin":
             return env[model].create(
                 {"name": f"Staff {n}", "program_id": program.id, "shop_id": merchant.id, "new_pin": "2468"}
@@ -312,7 +313,9 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
 
     def test_void_follows_the_card_rules(self):
         self.bakery.write({"loyalty_plus_cross_location": False, "loyalty_plus_void_policy": "cashier"})
-        earned = self.card._apply_ledger("points_earned", points=10, shop=self.bakery, lock=False)
+        earned = self.card._apply_ledger(
+            {"transaction_type": "points_earned", "points_delta": 10, "shop_id": self.bakery.id}, lock=False
+        )
         with self.assertRaisesRegex(UserError, "valid only in"):
             self.as_user(earned, self.cashier, self.branch_esch).void(shop_id=self.branch_esch.id)
         self.assertEqual(self.card.points_balance, 30)
@@ -377,7 +380,9 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
 
     def test_balance_fields_are_not_writable(self):
         card = self.card
-        card.sudo()._apply_ledger("points_adjusted", points=30, shop=self.bakery)
+        card.sudo()._apply_ledger(
+            {"transaction_type": "points_adjusted", "points_delta": 30, "shop_id": self.bakery.id}
+        )
         fields_to_check = {**BALANCE_VALUES, "tier_id": self.silver.id}
         as_users = {
             user.login: self.as_user(card, user, self.bakery) for user in (self.cashier, self.manager, self.admin)
@@ -442,15 +447,16 @@ class TestLoyaltyPlusAccess(LoyaltyPlusCase):
         new_hash = self.pin_anna.sudo().pin_hash
         self.assertNotEqual(new_hash, old_hash)
         self.assertTrue(PIN_CRYPT.verify("9876", new_hash))
-        self.assertIsNone(self.pin_anna._verify("9876", self.bakery))
-        self.assertTrue(self.pin_anna._verify("1234", self.bakery))
+        self.pin_anna._check_pin("9876", self.bakery)  # accepted: no refusal
+        with self.assertRaises(LoyaltyPlusRefusal) as caught:
+            self.pin_anna._check_pin("1234", self.bakery)
+        self.assertEqual(caught.exception.code, "wrong_pin")
 
     def test_cashier_cannot_unlock_pin(self):
         self.bakery.loyalty_plus_pin_max_attempts = 2
         card = self.as_user(self.card, self.cashier)
         for _attempt in range(2):
-            result = card.add_stamp(staff_pin_id=self.pin_anna.id, pin="0000")
-            self.assertEqual(result, {"ok": False, "code": "wrong_pin", "message": result["message"]})
+            self.refusal_of(lambda card=card: card.add_stamp(staff_pin_id=self.pin_anna.id, pin="0000"))
         self.pin_anna.invalidate_recordset()
         self.assertTrue(self.pin_anna.is_locked)
         with self.assertRaises(AccessError), self.env.cr.savepoint():

@@ -14,6 +14,7 @@ from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
+from odoo.addons.loyalty_plus.models.loyalty_plus_rate_limit import READ_FLUSH_HITS
 
 from .common import create_committed_merchant, remove_committed_merchant, serve_threaded
 
@@ -93,8 +94,8 @@ class TestApiContention(BaseCase):
     def tearDownClass(cls):
         ids = cls.ids
         with cls.registry.cursor() as cr:
-            cr.execute("DELETE FROM loyalty_plus_idempotency WHERE integration_id = %s", [ids["integration"]])
             integrations = (ids["integration"], ids["tiny"])
+            cr.execute("DELETE FROM loyalty_plus_idempotency WHERE integration_id IN %s", [integrations])
             cr.execute("DELETE FROM loyalty_plus_integration WHERE id IN %s", [integrations])
             cr.execute(
                 "DELETE FROM loyalty_plus_rate_limit WHERE key IN %s",
@@ -194,27 +195,34 @@ class TestApiContention(BaseCase):
         redeemed += self._check_answers(self._burst())
         self._check_ledger(redeemed)
 
-    def test_rate_limit_shared_by_all_workers(self):
-        """The integration's calls are counted in the database, where every worker process of the
-        server counts: calls counted by another process use up the same limit."""
-        if datetime.now().second > 45:  # the counted minute must not turn during the test
+    def _hits(self, key):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT sum(hits) FROM loyalty_plus_rate_limit WHERE key = %s", [key])
+            return cr.fetchone()[0] or 0
+
+    def _wait_for_a_fresh_minute(self):
+        if datetime.now().second > 40:  # the counted minute must not turn during the test
             time.sleep(61 - datetime.now().second)
+
+    def test_rate_limit_shared_by_all_workers(self):
+        """The integration's writes are counted in the database, where every worker process of the
+        server counts: calls counted by another process use up the same limit."""
+        self._wait_for_a_fresh_minute()
         key = f"api:integration:{self.ids['tiny']}"
         headers = {"Authorization": f"bearer {self.ids['tiny_key']}", "X-Odoo-Database": get_db_name()}
 
-        def lookup():
+        def earn():
+            ref = uuid.uuid4().hex
             return requests.post(
-                f"{self.base_url}/lookup", json={"query": self.ids["card_number"]}, headers=headers, timeout=30
+                f"{self.base_url}/earn",
+                json={"idempotency_key": ref, "card": self.ids["card_number"], "amount": 1, "order_ref": ref},
+                headers=headers,
+                timeout=30,
             )
 
-        def hits():
-            with self.registry.cursor() as cr:
-                cr.execute("SELECT sum(hits) FROM loyalty_plus_rate_limit WHERE key = %s", [key])
-                return cr.fetchone()[0] or 0
-
         for _call in range(2):
-            self.assertEqual(lookup().status_code, 200)
-        self.assertEqual(hits(), 2, "each call counted once, in the database")
+            self.assertEqual(earn().status_code, 200)
+        self.assertEqual(self._hits(key), 2, "each write counted once, in the database")
         # two more calls served by another worker process of the server, counted in the same row
         with self.registry.cursor() as cr:
             cr.execute(
@@ -223,10 +231,30 @@ class TestApiContention(BaseCase):
                 [key],
             )
             self.assertEqual(cr.rowcount, 1)
-        self.assertEqual(lookup().status_code, 200, "the 5th call of the minute is allowed")
+        self.assertEqual(earn().status_code, 200, "the 5th call of the minute is allowed")
         with mute_logger("odoo.http"):
-            refused = lookup()
+            refused = earn()
         self.assertEqual(refused.status_code, 429, refused.text)
         self.assertEqual(refused.json()["context"]["code"], "rate_limited")
         self.assertTrue(1 <= int(refused.headers["Retry-After"]) <= 60)
-        self.assertEqual(hits(), RATE_LIMIT + 1)
+        self.assertEqual(self._hits(key), RATE_LIMIT + 1)
+
+    def test_lookups_counted_in_batches(self):
+        """A lookup writes nothing (a replica could serve it): its hit waits in the worker process
+        and goes to the database with the batch it completes."""
+        self._wait_for_a_fresh_minute()
+        key = f"api:integration:{self.ids['integration']}"
+        headers = {"Authorization": f"bearer {self.ids['key']}", "X-Odoo-Database": get_db_name()}
+        before = self._hits(key)
+
+        def lookup():
+            response = requests.post(
+                f"{self.base_url}/lookup", json={"query": self.ids["card_number"]}, headers=headers, timeout=30
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+
+        for _call in range(READ_FLUSH_HITS - 1):
+            lookup()
+        self.assertEqual(self._hits(key), before, "no write for a lookup below a batch")
+        lookup()
+        self.assertEqual(self._hits(key), before + READ_FLUSH_HITS, "the batch written at once")

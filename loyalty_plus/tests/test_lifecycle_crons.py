@@ -28,7 +28,7 @@ class TestLifecycleCrons(LoyaltyPlusCase):
         partner = self.env["res.partner"].create({"name": name, "email": f"{name.lower()}@example.com", **partner_vals})
         card = self.Card.create({"partner_id": partner.id, "program_id": self.program.id, "shop_id": self.bakery.id})
         if points:
-            card._apply_ledger("points_earned", points=points, shop=self.bakery)
+            card._apply_ledger({"transaction_type": "points_earned", "points_delta": points, "shop_id": self.bakery.id})
         return card
 
     def mails(self, card, template):
@@ -53,7 +53,7 @@ class TestLifecycleCrons(LoyaltyPlusCase):
             busy = self.new_card("Busy", 60)
             never = self.new_card("Never", 0)
         with freeze_time(T0 + timedelta(days=50)):
-            busy._apply_ledger("points_earned", points=10, shop=self.bakery)
+            busy._apply_ledger({"transaction_type": "points_earned", "points_delta": 10, "shop_id": self.bakery.id})
         with freeze_time(T0 + timedelta(days=99)):
             self.assertEqual(self.Card._cron_expire_points(), 0, "not due before the end of the 100 days")
         with freeze_time(T0 + timedelta(days=101)):
@@ -165,7 +165,7 @@ class TestLifecycleCrons(LoyaltyPlusCase):
         self.assertEqual(card.expiry_warning_sent_for, T0)
         # new activity starts a new cycle: a new warning before the new expiry date
         with freeze_time(T0 + timedelta(days=90)):
-            card._apply_ledger("points_earned", points=5, shop=self.bakery)
+            card._apply_ledger({"transaction_type": "points_earned", "points_delta": 5, "shop_id": self.bakery.id})
         with freeze_time(T0 + timedelta(days=95)):
             self.Card._cron_warn_points_expiring()
             self.assertEqual(len(self.mails(card, "mail_template_points_expiring")), 1)
@@ -234,7 +234,7 @@ class TestLifecycleCrons(LoyaltyPlusCase):
             recent.marketing_consent = True
             no_consent = self.new_card("Private", 10)
         with freeze_time(T0 + timedelta(days=30)):
-            recent._apply_ledger("points_earned", points=1, shop=self.bakery)
+            recent._apply_ledger({"transaction_type": "points_earned", "points_delta": 1, "shop_id": self.bakery.id})
         with freeze_time(T0 + timedelta(days=61)):
             self.Card._cron_reengage()
             self.Card._cron_reengage()
@@ -284,32 +284,40 @@ class TestLifecycleCrons(LoyaltyPlusCase):
     def test_reward_ready_once_per_crossing(self):
         Card = self.env["loyalty_plus.card"]
         card = self.new_card("Ready", 0)
-        card._apply_ledger("points_earned", points=60, shop=self.bakery)
+        card._apply_ledger({"transaction_type": "points_earned", "points_delta": 60, "shop_id": self.bakery.id})
         Card._cron_send_reward_ready_mails()
         self.assertFalse(self.mails(card, "mail_template_reward_ready"))
-        card._apply_ledger("points_earned", points=50, shop=self.bakery)  # 110 >= the reward's 100
+        card._apply_ledger(
+            {"transaction_type": "points_earned", "points_delta": 50, "shop_id": self.bakery.id}
+        )  # 110 >= the reward's 100
         # the operation only flags the card: no email rendered in the till's request
         self.assertFalse(self.mails(card, "mail_template_reward_ready"))
         self.assertTrue(card.reward_ready_mail_due)
-        card._apply_ledger("points_earned", points=5, shop=self.bakery)
+        card._apply_ledger({"transaction_type": "points_earned", "points_delta": 5, "shop_id": self.bakery.id})
         Card._cron_send_reward_ready_mails()
         Card._cron_send_reward_ready_mails()  # nothing twice
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 1)
         self.assertFalse(card.reward_ready_mail_due)
-        card._apply_ledger("points_redeemed", points=-100, shop=self.bakery)  # back below
-        card._apply_ledger("points_earned", points=100, shop=self.bakery)  # crosses again
+        card._apply_ledger(
+            {"transaction_type": "points_redeemed", "points_delta": -100, "shop_id": self.bakery.id}
+        )  # back below
+        card._apply_ledger(
+            {"transaction_type": "points_earned", "points_delta": 100, "shop_id": self.bakery.id}
+        )  # crosses again
         Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 2)
         # a full stamp card is a crossing of its own
         for _i in range(3):
-            card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery)
+            card._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id})
         Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 3)
         # crossed, then spent before the cron ran: nothing is waiting any more, no email
-        card._apply_ledger("stamp_redeemed", stamps=-3, shop=self.bakery)
-        card._apply_ledger("points_redeemed", points=-card.points_balance, shop=self.bakery)
-        card._apply_ledger("points_earned", points=150, shop=self.bakery)
-        card._apply_ledger("points_redeemed", points=-150, shop=self.bakery)
+        card._apply_ledger({"transaction_type": "stamp_redeemed", "stamps_delta": -3, "shop_id": self.bakery.id})
+        card._apply_ledger(
+            {"transaction_type": "points_redeemed", "points_delta": -card.points_balance, "shop_id": self.bakery.id}
+        )
+        card._apply_ledger({"transaction_type": "points_earned", "points_delta": 150, "shop_id": self.bakery.id})
+        card._apply_ledger({"transaction_type": "points_redeemed", "points_delta": -150, "shop_id": self.bakery.id})
         self.assertTrue(card.reward_ready_mail_due)
         Card._cron_send_reward_ready_mails()
         self.assertEqual(len(self.mails(card, "mail_template_reward_ready")), 3)
@@ -339,12 +347,12 @@ class TestExpirationParallel(BaseCase):
                 [{"partner_id": partner.id, "program_id": program.id, "shop_id": company.id} for partner in partners]
             )
             for i, card in enumerate(cards):
-                card._apply_ledger("points_earned", points=10 + i, shop=company)
+                card._apply_ledger({"transaction_type": "points_earned", "points_delta": 10 + i, "shop_id": company.id})
             # a tenth card, still active: not due
             busy = env["loyalty_plus.card"].create(
                 {"partner_id": env["res.partner"].create({"name": "Busy"}).id, "program_id": program.id}
             )
-            busy._apply_ledger("points_earned", points=7, shop=company)
+            busy._apply_ledger({"transaction_type": "points_earned", "points_delta": 7, "shop_id": company.id})
             env.flush_all()
             cr.execute(
                 "UPDATE loyalty_plus_card SET last_activity_date = now() at time zone 'UTC' - interval '200 days' "

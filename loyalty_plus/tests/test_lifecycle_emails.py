@@ -26,7 +26,7 @@ class TestLifecycleEmails(LoyaltyPlusCase):
             cls.env["res.lang"]._activate_lang(code)
         cls.env["ir.module.module"]._load_module_terms(["loyalty_plus"], ["fr_FR", "de_DE", "lb_LU"], overwrite=True)
         cls.program.write({"points_expiration_days": 100, "birthday_bonus_points": 10})
-        cls.card._apply_ledger("points_earned", points=40, shop=cls.bakery)
+        cls.card._apply_ledger({"transaction_type": "points_earned", "points_delta": 40, "shop_id": cls.bakery.id})
 
     def test_every_email_renders_in_four_languages(self):
         subjects = {}

@@ -8,6 +8,7 @@ from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 from odoo.addons.loyalty_plus.models.loyalty_plus_card import is_valid_card_number, normalize_card_number
 
 from .common import LoyaltyPlusCase
@@ -100,11 +101,12 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
 
     def test_wrong_pin_then_lock_then_unlock(self):
         for left in (4, 3, 2, 1):
-            result = self.stamp(pin="0000")
-            self.assertEqual(result["code"], "wrong_pin")
-            self.assertIn(f"{left} attempts left", result["message"])
-        result = self.stamp(pin="0000")
-        self.assertIn("now locked until", result["message"])
+            refusal = self.refusal_of(lambda: self.stamp(pin="0000"))
+            self.assertEqual(refusal.code, "wrong_pin")
+            self.assertIn(f"{left} attempts left", refusal.args[0])
+        refusal = self.refusal_of(lambda: self.stamp(pin="0000"))
+        self.assertEqual(refusal.code, "pin_locked")
+        self.assertIn("now locked until", refusal.args[0])
         self.assertTrue(self.pin_anna.is_locked)
         with self.assertRaisesRegex(UserError, "locked until"):
             self.stamp()  # even the right PIN
@@ -254,7 +256,7 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
 
     def test_void_stamp_redemption_gives_the_full_card_back(self):
         for _i in range(self.program.stamps_target):
-            self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery)
+            self.card._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id})
         result = self.as_user(self.card, self.manager).redeem_stamps(
             staff_pin_id=self.pin_anna.id, pin="1234", shop_id=self.bakery.id
         )
@@ -389,8 +391,10 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
             {"lang": "xx_XX"},
         ):
             vals = {"name": "X", "email": "x@example.com", **bad}
-            with self.subTest(bad=bad), self.assertRaises(ValidationError):
+            with self.subTest(bad=bad), self.assertRaises(LoyaltyPlusRefusal) as caught:
                 Card.enroll(**vals)
+            self.assertEqual(caught.exception.code, "validation_error")
+            self.assertEqual(caught.exception.data["field"], next(iter(bad)))
         self.assertFalse(self.env["res.partner"].search([("email", "=", "x@example.com")]))
 
     def test_branch_only_cashier_stamps(self):

@@ -60,5 +60,12 @@ class LoyaltyPlusCardBonus(models.TransientModel):
             raise UserError(self.env._("No active card of a points program matches."))
         cards.check_access("write")
         for card in cards:
-            card._apply_ledger("bonus", points=self.points, note=reason, admin=self.env.user)
+            card._apply_ledger(
+                {
+                    "transaction_type": "bonus",
+                    "points_delta": self.points,
+                    "note": reason,
+                    "admin_user_id": self.env.user.id,
+                }
+            )
         return {"type": "ir.actions.act_window_close"}

@@ -45,10 +45,12 @@ class LoyaltyPlusCardRestorePoints(models.TransientModel):
                 )
             )
         card._apply_ledger(
-            "points_adjusted",
-            points=self.points,
-            shop=card.shop_id,
-            note=self.env._("Expired points restored: %(reason)s", reason=reason),
-            admin=self.env.user,
+            {
+                "transaction_type": "points_adjusted",
+                "points_delta": self.points,
+                "shop_id": card.shop_id.id,
+                "note": self.env._("Expired points restored: %(reason)s", reason=reason),
+                "admin_user_id": self.env.user.id,
+            }
         )
         return {"type": "ir.actions.act_window_close"}

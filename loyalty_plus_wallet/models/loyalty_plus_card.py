@@ -14,8 +14,8 @@ class LoyaltyPlusCard(models.Model):
             self._on_wallet_state_changed()
         return res
 
-    def _on_balance_changed(self):
-        super()._on_balance_changed()
+    def _on_balance_changed(self, transaction):
+        super()._on_balance_changed(transaction)
         self._on_wallet_state_changed()
 
     def _on_member_changed(self):
@@ -32,19 +32,9 @@ class LoyaltyPlusCard(models.Model):
         passes._mark_changed()
 
     @api.model
-    def _expire_points_chunk(self, *args, **kwargs):
-        # The engine expires points in set-based SQL, without the per-card hook: queue the passes of
-        # the cards it just emptied the same way (its ledger rows are the ones above the last id).
-        self.env.cr.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM loyalty_plus_transaction"))
-        last_id = self.env.cr.fetchone()[0]
-        result = super()._expire_points_chunk(*args, **kwargs)
-        self.env["loyalty_plus.wallet_pass"]._queue_updates_sql(
-            SQL(
-                "SELECT card_id FROM loyalty_plus_transaction WHERE id > %s AND transaction_type = 'points_expired'",
-                last_id,
-            )
-        )
-        return result
+    def _on_points_expired(self, card_ids):
+        super()._on_points_expired(card_ids)
+        self.env["loyalty_plus.wallet_pass"]._queue_updates_sql(SQL("SELECT unnest(%s::int[])", card_ids))
 
     def _get_wallet_links(self):
         links = super()._get_wallet_links()

@@ -126,7 +126,9 @@ class TestApplePass(WalletCase):
 
     def test_pass_follows_card(self):
         self.program.logo = self._png()
-        self.card._apply_ledger("stamp_earned", stamps=2, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 2, "shop_id": self.bakery.id}, lock=False
+        )
         self.card.action_archive()
         _pass, bundle = self._pkpass()
         pass_json = json.loads(bundle.read("pass.json"))

@@ -103,7 +103,10 @@ class TestGoogleWallet(WalletCase):
         wallet_pass._get_google_save_url()
         self.google.requests.clear()
         for _i in range(4):
-            self.card._apply_ledger("points_adjusted", points=5, shop=self.bakery, lock=False, note="t")
+            self.card._apply_ledger(
+                {"transaction_type": "points_adjusted", "points_delta": 5, "shop_id": self.bakery.id, "note": "t"},
+                lock=False,
+            )
             wallet_pass._push_updates()
         patches = [json.loads(r["raw"]) for r in self.google.api_requests()]
         self.assertEqual(len(patches), 4)
@@ -118,7 +121,9 @@ class TestGoogleWallet(WalletCase):
         self.google.requests.clear()
         object_path = f"/walletobjects/v1/loyaltyObject/{ISSUER_ID}.loyalty_plus_card_{self.card.card_number}"
         self.google.script[f"PUT {object_path}"] = [429, 500]
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         start = time.monotonic()
         self.assertEqual(wallet_pass._push_updates(), 1)
         elapsed = time.monotonic() - start
@@ -127,7 +132,9 @@ class TestGoogleWallet(WalletCase):
         self.assertFalse(wallet_pass.update_pending)
         # four failures exhaust the retries (1, 4, 16): the update stays queued and the error is kept
         self.google.script[f"PUT {object_path}"] = [500, 500, 500, 500]
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         with self.assertLogs("odoo.addons.loyalty_plus_wallet.models.loyalty_plus_wallet_pass", "WARNING") as logs:
             self.assertEqual(wallet_pass._push_updates(), 0)
         self.assertIn(self.card.card_number, logs.output[0])
@@ -167,7 +174,9 @@ class TestGoogleWallet(WalletCase):
         wallet_pass._get_google_save_url()
         self.bakery.loyalty_plus_wallet_google_issuer_id = OTHER_ISSUER_ID
         self.google.requests.clear()
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         self.assertEqual(wallet_pass._push_updates(), 1)
         class_id = wallet_pass._google_class_id(OTHER_ISSUER_ID)
         object_id = f"{OTHER_ISSUER_ID}.loyalty_plus_card_{self.card.card_number}"
@@ -251,7 +260,9 @@ class TestGoogleWallet(WalletCase):
         self.google.requests.clear()
         object_path = f"/walletobjects/v1/loyaltyObject/{ISSUER_ID}.loyalty_plus_card_{self.card.card_number}"
         self.google.script[f"PUT {object_path}"] = [(429, {"Retry-After": "1"})]
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         start = time.monotonic()
         self.assertEqual(wallet_pass._push_updates(), 1)
         self.assertGreaterEqual(time.monotonic() - start, 1.0, "waited as long as Google asked, not 0.01 s")
@@ -259,7 +270,9 @@ class TestGoogleWallet(WalletCase):
         # asked to wait an hour: no worker sleeps that long, the pass waits for a later run
         self.google.requests.clear()
         self.google.script[f"PUT {object_path}"] = [(429, {"Retry-After": "3600"})]
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         with self.assertLogs("odoo.addons.loyalty_plus_wallet.models.loyalty_plus_wallet_pass", "WARNING"):
             self.assertEqual(wallet_pass._push_updates(), 0)
         self.assertEqual([r["method"] for r in self.google.api_requests()], ["PUT"])

@@ -68,7 +68,9 @@ class TestPassKitWebService(WalletCase, HttpCase):
         tag = payload["lastUpdated"]
         self.assertEqual(self._call("GET", f"{listing}?passesUpdatedSince={tag}").status_code, 204)
         self.assertEqual(self._call("GET", f"{PREFIX}/devices/unknown/registrations/{PASS_TYPE_ID}").status_code, 204)
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         # devices hear of a change when it is pushed: the push takes its tag (in commit order)
         self.assertEqual(self._call("GET", f"{listing}?passesUpdatedSince={tag}").status_code, 204)
         self.wallet_pass._assign_update_tags()
@@ -88,7 +90,9 @@ class TestPassKitWebService(WalletCase, HttpCase):
         self.assertEqual(stamps["value"], "1/3")
         response = self._call("GET", latest, self.token, headers={"If-Modified-Since": last_modified})
         self.assertEqual(response.status_code, 304)
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         response = self._call("GET", latest, self.token, headers={"If-Modified-Since": last_modified})
         self.assertEqual(response.status_code, 200)
         self.assertNotEqual(response.headers["Last-Modified"], last_modified)

@@ -1,22 +1,16 @@
 import logging
-import re
 
-from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import Controller, request, route
-from odoo.tools import email_normalize
 from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.loyalty_plus.models.res_partner import EMAIL_RE, PHONE_RE
+from odoo.addons.loyalty_plus.models.res_partner import CONTROL_RE
 
 from ..models.res_company import SLUG_RE
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
-# C0 and C1 control characters: never part of a name, an address or a number, and PostgreSQL
-# refuses a NUL in a string outright
-CONTROL_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TEXT_FIELD_LABELS = {
     "first_name": _lt("First name"),
     "last_name": _lt("Last name"),
@@ -81,7 +75,9 @@ class LoyaltyPlusEnrollment(Controller):
         return request.env["res.lang"].get_installed()
 
     def _validate(self, post):
-        """``(values, errors)``: cleaned values and a message per invalid field."""
+        """``(values, errors)``: cleaned values and a message per invalid field. The customer's
+        details follow the engine's rules (``res.partner._loyalty_plus_member_errors``); the form
+        adds what a visitor must fill in."""
         values = {
             "first_name": (post.get("first_name") or "").strip(),
             "last_name": (post.get("last_name") or "").strip(),
@@ -94,10 +90,9 @@ class LoyaltyPlusEnrollment(Controller):
         }
         control_errors = {}
         for name, label in TEXT_FIELD_LABELS.items():
-            if CONTROL_CHARS_RE.search(values[name]):
-                # taken out before anything else reads the value: PostgreSQL refuses a NUL, and the
-                # page shows the value back
-                values[name] = CONTROL_CHARS_RE.sub("", values[name]).strip()
+            if CONTROL_RE.search(values[name]):
+                # taken out before the page shows the value back: the visitor still has to look
+                values[name] = CONTROL_RE.sub("", values[name]).strip()
                 control_errors[name] = request.env._(
                     "%(field)s contained invisible control characters. We removed them: check it and send "
                     "the form again.",
@@ -106,36 +101,32 @@ class LoyaltyPlusEnrollment(Controller):
         errors = {}
         if not values["first_name"]:
             errors["first_name"] = request.env._("Enter your first name.")
-        elif len(values["first_name"]) > 64:
-            errors["first_name"] = request.env._("Your first name can have at most 64 characters.")
         if not values["last_name"]:
             errors["last_name"] = request.env._("Enter your last name.")
-        elif len(values["last_name"]) > 64:
-            errors["last_name"] = request.env._("Your last name can have at most 64 characters.")
         if not values["email"]:
             errors["email"] = request.env._("Enter your email address.")
-        elif (
-            len(values["email"]) > 254
-            or not EMAIL_RE.match(values["email"])
-            or email_normalize(values["email"]) != values["email"]
-        ):
-            errors["email"] = request.env._("Enter an email address like name@example.com.")
         if not values["phone"]:
             errors["phone"] = request.env._("Enter your phone number.")
-        elif not PHONE_RE.match(values["phone"]) or sum(c.isdigit() for c in values["phone"]) < 6:
-            errors["phone"] = request.env._("Enter a phone number with at least 6 digits, like +352 621 123 456.")
-        if values["birthday"]:
-            try:
-                values["birthday"] = request.env["res.partner"]._loyalty_plus_check_birthday(values["birthday"])
-            except ValidationError as error:
-                errors["birthday"] = error.args[0]
-        else:
-            values["birthday"] = False
         if values["lang"] not in dict(self._get_languages()):
             errors["lang"] = request.env._("Choose a language from the list.")
         if not values["terms"]:
             errors["terms"] = request.env._("Accept the program terms to join.")
-        # the field's own check may pass once the characters are out: the visitor still has to look
+        member, member_errors = request.env["res.partner"]._loyalty_plus_member_errors(
+            f"{values['first_name']} {values['last_name']}".strip(),
+            values["email"],
+            phone=values["phone"],
+            lang=values["lang"] or None,
+            birthday=values["birthday"] or None,
+        )
+        values["birthday"] = member["birthday"]
+        for field, form_field in (
+            ("name", "last_name"),
+            ("email", "email"),
+            ("phone", "phone"),
+            ("birthday", "birthday"),
+        ):
+            if field in member_errors:
+                errors.setdefault(form_field, member_errors[field])
         errors.update(control_errors)
         return values, errors
 
@@ -217,41 +208,25 @@ class LoyaltyPlusEnrollment(Controller):
         request.session[SESSION_KEY] = {"card_id": card_sudo.id, "created": created, "shop_id": shop_sudo.id}
         return request.redirect(f"/loyalty/{slug}/welcome")
 
-    def _get_or_create_partner(self, values, merchant_sudo):
-        """The merchant's (or a shared) customer with this exact email, untouched, or a new one of
-        the merchant's: another merchant's customers are neither revealed nor linked.
-
-        An anonymous form never changes an existing customer (a phone typed here must not
-        become a way to find someone else's card at the till), and the lookup is exact:
-        no pattern matching on what a visitor typed.
-        """
-        Partner_sudo = request.env["res.partner"].sudo()
-        # the engine's lock: simultaneous submissions of one email make one customer and one card
-        # (a submission that lost the race is replayed by the server and finds them)
-        Partner_sudo._loyalty_plus_lock_email(values["email"])
-        partner_sudo = Partner_sudo.search(
-            [("email_normalized", "=", values["email"]), ("company_id", "in", [False, merchant_sudo.id])], limit=1
-        )
-        if partner_sudo:
-            return partner_sudo
-        return Partner_sudo.create(
-            {
-                "company_id": merchant_sudo.id,
-                "name": f"{values['first_name']} {values['last_name']}",
-                "email": values["email"],
-                "phone": values["phone"],
-                "birthday": values["birthday"],
-                "lang": values["lang"],
-            }
-        )
-
     def _enroll(self, program_sudo, shop_sudo, values):
-        """The engine's enrollment, for an anonymous visitor: ``(card_sudo, created)``."""
-        partner_sudo = self._get_or_create_partner(values, program_sudo.company_id)
-        card_sudo, created = request.env["loyalty_plus.card"].sudo()._enroll(partner_sudo, shop_sudo, program_sudo)
-        if created:
-            card_sudo.write({"marketing_consent": values["marketing"], "terms_accepted_date": fields.Datetime.now()})
-        return card_sudo, created
+        """The engine's enrollment (the till's and the API's), for an anonymous visitor:
+        ``(card_sudo, created)``. An existing customer is found by email and never changed."""
+        return (
+            request.env["loyalty_plus.card"]
+            .sudo()
+            ._enroll_customer(
+                {
+                    "name": f"{values['first_name']} {values['last_name']}",
+                    "email": values["email"],
+                    "phone": values["phone"],
+                    "birthday": values["birthday"],
+                    "lang": values["lang"],
+                },
+                shop_sudo,
+                marketing_consent=values["marketing"],
+                program=program_sudo,
+            )
+        )
 
     @route("/loyalty/<string:slug>/welcome", type="http", auth="public", website=True, sitemap=False)
     def loyalty_plus_welcome(self, slug):

@@ -72,9 +72,25 @@ class LoyaltyPlusWebsiteCase(HttpCase):
         )
         # 12 purchases of 10 points + the welcome bonus: 13 ledger rows, two history pages
         for i in range(12):
-            cls.card_lea._apply_ledger("points_earned", points=10, shop=cls.bakery, order_ref=f"LEA-{i}", amount=1)
-        cls.card_lea._apply_ledger("stamp_earned", stamps=2, shop=cls.bakery)
-        cls.card_tom._apply_ledger("points_earned", points=777, shop=cls.branch_esch, order_ref="TOM-1", amount=77.7)
+            cls.card_lea._apply_ledger(
+                {
+                    "transaction_type": "points_earned",
+                    "points_delta": 10,
+                    "shop_id": cls.bakery.id,
+                    "order_ref": f"LEA-{i}",
+                    "amount": 1,
+                }
+            )
+        cls.card_lea._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 2, "shop_id": cls.bakery.id})
+        cls.card_tom._apply_ledger(
+            {
+                "transaction_type": "points_earned",
+                "points_delta": 777,
+                "shop_id": cls.branch_esch.id,
+                "order_ref": "TOM-1",
+                "amount": 77.7,
+            }
+        )
 
     def get_csrf_token(self, url):
         response = self.url_open(url)

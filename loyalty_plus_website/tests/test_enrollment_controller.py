@@ -135,7 +135,7 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         cases = {
             "first_name": ({"first_name": ""}, "Enter your first name."),
             "last_name": ({"last_name": "  "}, "Enter your last name."),
-            "email": ({"email": "nora.at.example.com"}, "Enter an email address like name@example.com."),
+            "email": ({"email": "nora.at.example.com"}, "enter one like name@example.com."),
             "phone": ({"phone": "call me"}, "Enter a phone number with at least 6 digits"),
             "birthday": ({"birthday": future}, "The birthday must be a real date in the past"),
             "lang": ({"lang": "xx_XX"}, "Choose a language from the list."),
