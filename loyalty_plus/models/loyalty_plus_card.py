@@ -156,7 +156,7 @@ class LoyaltyPlusCard(models.Model):
     @api.depends("stamp_count", "program_id.stamps_target", "program_id.program_type")
     def _compute_reward_ready(self):
         for card in self:
-            card.reward_ready = card.program_id.has_stamps and card.stamp_count >= card.program_id.stamps_target
+            card.reward_ready = card._stamp_rewards_ready()
 
     def _search_reward_ready(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -882,7 +882,7 @@ class LoyaltyPlusCard(models.Model):
             "stamps": card.stamp_count,
             "stamps_target": program.stamps_target,
             "stamp_reward": program.stamps_reward_description if program.has_stamps else False,
-            "stamp_reward_ready": program.has_stamps and card.stamp_count >= program.stamps_target,
+            "stamp_reward_ready": self._stamp_rewards_ready(),
             "points": card.points_balance,
             "tier": card.tier_id.name or False,
             "active": card.active,

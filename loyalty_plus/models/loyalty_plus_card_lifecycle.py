@@ -98,11 +98,10 @@ class LoyaltyPlusCard(models.Model):
         for card in self:
             card_sudo = card.sudo()
             program = card_sudo.program_id
-            stamps_ready = program.has_stamps and card_sudo.stamp_count >= program.stamps_target
-            points_ready = False
-            if program.has_points and card_sudo.points_balance >= program.minimum_redemption_points:
-                cheapest = program._get_available_rewards()[:1]
-                points_ready = bool(cheapest) and card_sudo.points_balance >= cheapest.points_cost
+            stamps_ready = card._stamp_rewards_ready()
+            # the cheapest reward of the catalog (by cost) decides whether any reward is payable
+            cheapest = program._get_available_rewards()[:1] if program.has_points else self.env["loyalty_plus.reward"]
+            points_ready = bool(cheapest) and not card._get_reward_refusal_code(cheapest)
             newly_ready = (stamps_ready and not card_sudo.stamp_reward_notified) or (
                 points_ready and not card_sudo.points_reward_notified
             )

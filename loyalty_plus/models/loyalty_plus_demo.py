@@ -292,8 +292,8 @@ class LoyaltyPlusProgram(models.Model):
                     }
                 )
             )
-        if program.has_points and visit["amount"] >= program.minimum_purchase:
-            points = card._compute_points(visit["amount"])
+        if program.has_points and program.currency_id.compare_amounts(visit["amount"], program.minimum_purchase) >= 0:
+            points = program._get_points_for_amount(visit["amount"], card.tier_id)
             visit["transaction"] = record(
                 card._apply_ledger(
                     {
@@ -321,7 +321,7 @@ class LoyaltyPlusProgram(models.Model):
             extra = extra.with_user(manager).sudo().with_company(shop["company"])
             result = extra.void(note=self.env._("Card scanned twice at the till."))
             record(extra.browse(result["transaction_id"]))
-        if program.has_stamps and card.stamp_count >= program.stamps_target and rng.random() < 0.85:
+        if card._stamp_rewards_ready() and rng.random() < 0.85:
             tx = record(
                 card._apply_ledger(
                     {
@@ -334,12 +334,10 @@ class LoyaltyPlusProgram(models.Model):
                 )
             )
             self._demo_redemption(tx, program.stamps_reward_description, None, order_ref, True, dates)
-        floor = max(program.minimum_redemption_points, min((r.points_cost for r in rewards), default=0))
-        if rewards and card.points_balance >= floor and rng.random() < 0.08:
+        affordable = [r for r in rewards if not card._get_reward_refusal_code(r)]
+        if affordable and rng.random() < 0.08:
             # members who saved up tend to go for the bigger rewards
-            affordable = sorted(
-                (r for r in rewards if r.points_cost <= card.points_balance), key=lambda r: r.points_cost
-            )
+            affordable.sort(key=lambda r: r.points_cost)
             reward = rng.choices(affordable, weights=range(1, len(affordable) + 1))[0]
             tx = record(
                 card._apply_ledger(

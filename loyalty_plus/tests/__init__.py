@@ -18,3 +18,4 @@ from . import test_enrollment_race
 from . import test_api_audit
 from . import test_refusals
 from . import test_staff_pin_lockout
+from . import test_read_paths
