@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 
 from ..exceptions import LoyaltyPlusRefusal
+from .loyalty_plus_program import REWARD_FIELDS
 
 # what a cashier may change on a card (the operations write the rest as superuser)
 CASHIER_FIELDS = {"marketing_consent"}
@@ -499,8 +500,14 @@ class LoyaltyPlusCard(models.Model):
             reward_id = int(reward_id)
         except (TypeError, ValueError):
             raise self._reward_not_found() from None
-        # the card's program vouches for the reward: no record-rule query on the hot path
-        return self.env["loyalty_plus.reward"].sudo().browse(reward_id).exists()
+        # the card's program vouches for the reward: no record-rule query on the hot path; what the
+        # operation reads of it comes with the same query
+        return (
+            self.env["loyalty_plus.reward"]
+            .sudo()
+            .with_context(active_test=False)  # an archived reward is "not available", not unknown
+            .search_fetch([("id", "=", reward_id)], REWARD_FIELDS, limit=1, order="id")
+        )
 
     def _reward_not_found(self):
         return LoyaltyPlusRefusal(
@@ -697,7 +704,8 @@ class LoyaltyPlusCard(models.Model):
         staff = (
             Staff.sudo()
             .with_context(active_test=False)
-            .search_fetch([("id", "=", staff_pin_id)], STAFF_FIELDS, limit=1)
+            # by id only: the model's order (by shop) would join the companies for nothing
+            .search_fetch([("id", "=", staff_pin_id)], STAFF_FIELDS, limit=1, order="id")
         )
         if not staff or staff.program_id != program:
             raise LoyaltyPlusRefusal("staff_not_found", self.env._("Unknown staff member."))

@@ -9,6 +9,7 @@ from ..exceptions import LoyaltyPlusRefusal
 CATALOG_MEMO = "loyalty_plus_catalog"  # key of the transaction's catalog memo in cr.cache
 # What the card summaries show of the catalog.
 REWARD_FIELDS = [
+    "program_id",
     "name",
     "active",
     "points_cost",
