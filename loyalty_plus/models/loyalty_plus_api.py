@@ -489,7 +489,16 @@ class LoyaltyPlusApi(models.AbstractModel):
     def _api_begin(self, operation, shop_id, params=None):
         """The calling integration and the shop it acts for, once its rights and rate and the
         parameters ``params`` are checked."""
-        integration_sudo = self.env["loyalty_plus.integration"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
+        integration_sudo = (
+            self.env["loyalty_plus.integration"]
+            .sudo()
+            .search_fetch(
+                [("user_id", "=", self.env.uid)],
+                ["rate_limit_per_minute", "shop_ids", *OPERATION_FIELDS.values()],
+                limit=1,
+                order="id",
+            )
+        )
         if not integration_sudo:
             raise self._api_error(
                 "not_an_integration",

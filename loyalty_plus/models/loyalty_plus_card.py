@@ -37,6 +37,20 @@ BALANCE_FIELDS = {
 # What the ledger UPDATE returns (tier_id moves apart, in _update_tier).
 UPDATED_FIELDS = (*sorted(BALANCE_FIELDS - {"tier_id"}), "write_date", "write_uid")
 QR_PREFIX = "LPC"
+# What a lookup reads of a card, with the search that finds it: the summary and the operations' checks.
+SUMMARY_FIELDS = [
+    "card_number",
+    "partner_id",
+    "program_id",
+    "company_id",
+    "shop_id",
+    "cross_location",
+    "active",
+    "stamp_count",
+    "points_balance",
+    "tier_id",
+    "last_stamp_date",
+]
 # What a PIN check reads of the staff member, in one query.
 STAFF_FIELDS = ["name", "active", "program_id", "company_id", "shop_id", "pin_hash", "failed_attempts", "locked_until"]
 
@@ -619,7 +633,8 @@ class LoyaltyPlusCard(models.Model):
         base = [("company_id", "=", shop._loyalty_plus_merchant().id)]
         digits = normalize_card_number(query)
         if is_valid_card_number(digits):
-            card = Card.search([*base, ("card_number", "=", digits)], limit=1)
+            # what the summary and the operations read of the card comes with the search
+            card = Card.search_fetch([*base, ("card_number", "=", digits)], SUMMARY_FIELDS, limit=1)
             if card:
                 return card.with_env(self.env)
         if "@" in query:
@@ -627,7 +642,7 @@ class LoyaltyPlusCard(models.Model):
             partner_domain = [("partner_id.email_normalized", "=", email_normalize(query) or query.lower())]
         else:
             partner_domain = [("partner_id.phone", "=", query)]
-        cards = Card.search([*base, *partner_domain], limit=AMBIGUOUS_LIMIT)
+        cards = Card.search_fetch([*base, *partner_domain], SUMMARY_FIELDS, limit=AMBIGUOUS_LIMIT)
         if len(cards.partner_id) > 1:
             # an email or a phone number shared by several customers: guessing would stamp, earn
             # or redeem on a stranger's card
