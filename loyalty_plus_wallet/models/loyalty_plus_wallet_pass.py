@@ -1,11 +1,15 @@
 import base64
 import logging
+import math
 import secrets
 import time
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.orm.environments import Transaction
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.sql_db import Cursor
 from odoo.tools import SQL, html2plaintext
 from odoo.tools.misc import hmac as odoo_hmac
 
@@ -21,6 +25,10 @@ UPDATE_SEQUENCE = "loyalty_plus_wallet_pass_update_seq"
 GOOGLE_NOTIFY_LIMIT = 3  # notifying updates per pass per 24 h, Google's cap
 GOOGLE_NOTIFY_WINDOW = 24 * 3600
 CRON_BATCH = 50
+# a push outcome the pushing transaction could not write (the pass changed meanwhile) is written on a
+# cursor of its own: a few tries, each waiting at most this long for a till's lock on the pass
+RECORD_ATTEMPTS = 3
+RECORD_LOCK_TIMEOUT = "5s"
 ROUTE_PREFIX = "/loyalty_plus_wallet"
 APPLE_SERVICE_PREFIX = f"{ROUTE_PREFIX}/apple"
 _warned_base_urls = set()  # warn once per worker and address, not at every pass download
@@ -65,6 +73,9 @@ class LoyaltyPlusWalletPass(models.Model):
     last_push_date = fields.Datetime(readonly=True, copy=False)
     failure_count = fields.Integer(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
+    # Google or APNs asked to wait (Retry-After) longer than a worker may sleep: the cron leaves the
+    # pass alone until then, however many changes come in meanwhile
+    retry_after_date = fields.Datetime(string="Retry after", readonly=True, copy=False)
     registration_ids = fields.One2many("loyalty_plus.wallet_registration", "pass_id", string="Apple devices")
 
     _card_unique = models.UniqueIndex("(card_id)", "A card has one wallet pass.")
@@ -359,11 +370,16 @@ class LoyaltyPlusWalletPass(models.Model):
         ]
         return body
 
+    @api.model
+    def _google_recent_notifications(self, times, now):
+        """The epoch seconds in ``times`` (a ``google_notify_times`` value) within 24 h of ``now``."""
+        return [int(t) for t in (times or "").split() if now - int(t) < GOOGLE_NOTIFY_WINDOW]
+
     def _google_notification_budget(self, now=None):
         """``(notify, times)``: whether one more notifying update fits in Google's 3 per pass per 24 h
         (else the update goes out silently), and the notification times to store once it is sent."""
         now = int(now or time.time())
-        recent = [int(t) for t in (self.google_notify_times or "").split() if now - int(t) < GOOGLE_NOTIFY_WINDOW]
+        recent = self._google_recent_notifications(self.google_notify_times, now)
         notify = len(recent) < GOOGLE_NOTIFY_LIMIT
         if notify:
             recent.append(now)
@@ -378,8 +394,8 @@ class LoyaltyPlusWalletPass(models.Model):
             client.upsert("loyaltyClass", self._prepare_google_class(client.issuer_id))
             program.write({"wallet_google_class_id": class_id, "wallet_google_class_outdated": False})
 
-    def _google_save_object(self, client):
-        """Create (or replace) the class when needed, then the object, before a save link names it."""
+    def _google_send_object(self, client):
+        """Create (or replace) the class when needed, then the object; returns the object's id."""
         self._google_save_class(client)
         body = self._prepare_google_object(client.issuer_id)
         try:
@@ -390,14 +406,21 @@ class LoyaltyPlusWalletPass(models.Model):
             # Google has no class of that id although we sent it (deleted in the console): again, class first
             self._google_save_class(client, force=True)
             client.upsert("loyaltyObject", body)
-        self.sudo().write({"google_object_saved": True, "google_object_id": body["id"]})
+        return body["id"]
 
-    def _google_sync(self, client):
+    def _google_save_object(self, client):
+        """Create the object (its class first when needed) before a save link names it."""
+        object_id = self._google_send_object(client)
+        self.sudo().write({"google_object_saved": True, "google_object_id": object_id})
+
+    def _google_sync(self, client, sent):
         """Replace the object with its current state (notifying while the daily budget lasts); an
-        object Google does not have is created like a save link does, its class first."""
+        object Google does not have is created like a save link does, its class first. What Google
+        was told goes into ``sent``, for :meth:`_record_push` to write once every call is done."""
         self._google_save_class(client)
         body = self._prepare_google_object(client.issuer_id)
-        notify, times = self._google_notification_budget()
+        now = int(time.time())
+        notify, _times = self._google_notification_budget(now)
         if notify:
             body["notifyPreference"] = "NOTIFY_ON_UPDATE"
         try:
@@ -407,10 +430,10 @@ class LoyaltyPlusWalletPass(models.Model):
             # alone would fail forever against a class Google does not have
             if error.status != 404:
                 raise
-            self._google_save_object(client)
+            sent["google_object_id"] = self._google_send_object(client)
             return
-        # written after the call: no row lock is held while Google answers
-        self.sudo().google_notify_times = times
+        if notify:
+            sent["google_notify_time"] = now
 
     def _get_google_save_url(self, client=None):
         self.ensure_one()
@@ -467,8 +490,11 @@ class LoyaltyPlusWalletPass(models.Model):
     def _cron_push_updates(self):
         """Hourly, and triggered right after changes: push the pending passes, one commit per card so
         that no card row stays locked while the next ones are sent. A pass that fails waits for the
-        next run instead of being retried in a loop."""
-        domain = Domain("update_pending", "=", True)
+        next run instead of being retried in a loop, and one that Google or APNs asked to leave alone
+        (Retry-After) waits until then."""
+        domain = Domain("update_pending", "=", True) & (
+            Domain("retry_after_date", "=", False) | Domain("retry_after_date", "<=", fields.Datetime.now())
+        )
         tried = []
         clients = ({}, {})
         try:
@@ -478,8 +504,9 @@ class LoyaltyPlusWalletPass(models.Model):
                 if not passes:
                     return
                 tried += passes.ids
-                remaining = self.sudo().search_count(domain & Domain("id", "not in", tried)) + len(passes)
-                passes._assign_update_tags()
+                remaining = self.sudo().search_count(domain & Domain("id", "not in", tried))
+                passes = passes._assign_update_tags()
+                remaining += len(passes)
                 if not self.env["ir.cron"]._commit_progress(remaining=remaining):
                     return
                 for wallet_pass in passes:
@@ -491,33 +518,54 @@ class LoyaltyPlusWalletPass(models.Model):
             self._close_clients(*clients)
 
     def _assign_update_tags(self):
-        """Give these passes their Apple update tags (``lastUpdated``) right before they are pushed.
+        """Give these passes their Apple update tags (``lastUpdated``) right before they are pushed;
+        returns the passes tagged.
 
         A device remembers the highest tag it was told and then asks only for the passes above it.
         Taken in the business transactions, a tag could commit after a higher one a device had
         already seen, and that change was never fetched. Taken here instead, by the one push cron
         (Odoo never runs a cron twice at once) and committed before any device is pushed, every
-        committed tag is above all the tags committed before it."""
+        committed tag is above all the tags committed before it.
+
+        A pass that a till changed since this transaction began cannot be tagged in it: it is left
+        out, still queued, for the run that its change triggered."""
         if not self:
-            return
+            return self
         self.flush_recordset(["update_tag"])
-        self.env.execute_query(
-            SQL(
-                "UPDATE loyalty_plus_wallet_pass SET update_tag = nextval(%s) WHERE id = ANY(%s)",
-                UPDATE_SEQUENCE,
-                self.ids,
-            )
-        )
+        try:
+            self._set_update_tags()
+            tagged = self
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            tagged = self.browse()
+            for wallet_pass in self:
+                try:
+                    wallet_pass._set_update_tags()
+                    tagged |= wallet_pass
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    _logger.info("Wallet: card %s changed meanwhile, its update waits", wallet_pass.serial_number)
         self.invalidate_recordset(["update_tag"])
+        return tagged
+
+    def _set_update_tags(self):
+        # plain SQL and no error log: a concurrent change is expected here, and handled by the caller
+        with self.env.cr.savepoint(flush=False):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE loyalty_plus_wallet_pass SET update_tag = nextval(%s) WHERE id = ANY(%s)",
+                    UPDATE_SEQUENCE,
+                    self.ids,
+                ),
+                log_exceptions=False,
+            )
 
     def _push_updates(self):
         """Send the pending updates of ``self`` in the current transaction (the cron commits its tags
         first, see :meth:`_assign_update_tags`); a failing card never stops the others. Returns the
-        number of passes brought up to date."""
-        self.sudo()._assign_update_tags()
+        number of passes brought up to date. Unlike the cron, pushes even a pass asked to wait."""
+        passes = self.sudo()._assign_update_tags()
         clients = ({}, {})
         try:
-            return sum(wallet_pass._push_one_isolated(*clients) for wallet_pass in self.sudo())
+            return sum(wallet_pass._push_one_isolated(*clients) for wallet_pass in passes)
         finally:
             self._close_clients(*clients)
 
@@ -531,13 +579,24 @@ class LoyaltyPlusWalletPass(models.Model):
         self.sudo().write({"failure_count": self.failure_count + 1, "last_error": error[:2000]})
 
     def _push_one_isolated(self, google_clients, apns_clients):
-        """Push this pass; any failure is logged with the card and kept on the pass. True when sent."""
+        """Push this pass and record the outcome (:meth:`_record_push`); any failure is logged with
+        the card and kept on the pass. True when sent."""
         # Last-Modified grows with every change: a change made while we push keeps the pass queued
         modified = self.last_modified
+        sent = {}
+        error = retry_after = None
         try:
             with self.env.cr.savepoint():
-                error = self._push_one(google_clients, apns_clients)
-        except (GoogleWalletError, TransientError, CredentialError, OSError, ValueError) as exc:
+                error, retry_after = self._push_one(google_clients, apns_clients, sent)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # a row this push writes (the program's class, a device) changed meanwhile: not the
+            # pass's fault, the update stays queued for the next run
+            _logger.info("Wallet: records of card %s changed while it was pushed, it stays queued", self.serial_number)
+            self._record_push(modified, sent, done=False)
+            return False
+        except TransientError as exc:
+            error, retry_after = str(exc) or type(exc).__name__, exc.retry_after
+        except (GoogleWalletError, CredentialError, OSError, ValueError) as exc:
             error = str(exc) or type(exc).__name__
         except Exception as exc:
             # whatever goes wrong with one pass (a bug, an answer nobody foresaw) must not stop the
@@ -546,34 +605,111 @@ class LoyaltyPlusWalletPass(models.Model):
             error = f"{type(exc).__name__}: {exc}"
         if error:
             _logger.warning("Wallet: update of card %s failed: %s", self.serial_number, error)
-            self._note_failure(error)
-            return False
-        # a change that came in meanwhile keeps the pass queued
-        self.env.cr.execute(
-            SQL(
-                """UPDATE loyalty_plus_wallet_pass
-                      SET update_pending = false, failure_count = 0, last_error = NULL, last_push_date = %s
-                    WHERE id = %s AND last_modified = %s""",
-                fields.Datetime.now(),
-                self.id,
-                modified,
-            )
-        )
-        self.invalidate_recordset(["update_pending", "failure_count", "last_error", "last_push_date"])
-        return True
+        self._record_push(modified, sent, error=error, retry_after=retry_after, done=not error)
+        return not error
 
-    def _push_one(self, google_clients, apns_clients):
-        """Patch the Google object and push the Apple devices of this pass; returns an error text
-        when a device could not be reached (the update then stays queued), else None."""
+    def _push_one(self, google_clients, apns_clients, sent):
+        """Replace the Google object and push the Apple devices of this pass, noting in ``sent`` what
+        Google was told. Returns ``(error, retry_after)``: an error text when a device could not be
+        reached (the update then stays queued) and the seconds APNs asked to wait, else Nones."""
         merchant = self.card_id.sudo().company_id
         if self.google_object_saved and merchant._loyalty_plus_wallet_google_ready():
             if merchant.id not in google_clients:
                 google_clients[merchant.id] = merchant._loyalty_plus_wallet_google_client()
-            self._google_sync(google_clients[merchant.id])
+            self._google_sync(google_clients[merchant.id], sent)
         if self.registration_ids and merchant._loyalty_plus_wallet_apple_ready():
             if merchant.id not in apns_clients:
                 apns_clients[merchant.id] = self._get_apns_client(merchant)
             failures = self._apple_push(apns_clients[merchant.id])
             if failures:
-                return ", ".join(f"APNs {r.status} {r.reason or ''}".strip() for r in failures)
-        return None
+                error = ", ".join(f"APNs {r.status} {r.reason or ''}".strip() for r in failures)
+                return error, max((r.retry_after or 0 for r in failures), default=0) or None
+        return None, None
+
+    def _record_push(self, modified, sent, error=None, retry_after=None, done=False):
+        """Write the outcome of a push on the pass: what Google was told (its 3 notifications a day
+        are counted whatever happens next), then either the push done or the error.
+
+        Written in the pushing transaction when it can be. When a till changed the pass since that
+        transaction began (a stamp while Google answered), it cannot write the row any more; the
+        outcome is then written on a cursor of its own, which sees that change (so the pass stays
+        queued), rather than failing the run or committing the cron's transaction."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self._write_push_outcome(modified, sent, error, retry_after, done)
+            return
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            _logger.info("Wallet: card %s changed while it was pushed, it stays queued", self.serial_number)
+        self.invalidate_recordset()
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                with self.env.registry.cursor() as cr:
+                    # a transaction object of its own up front: looking the registry up would need
+                    # Registry._lock, which the thread that started this one may hold
+                    cr.transaction = Transaction(self.env.registry)
+                    if isinstance(cr, Cursor):  # not a test cursor, a savepoint of the test's transaction
+                        # never wait long on a lock: the pushing transaction may hold rows of its own
+                        cr.execute(SQL("SET LOCAL lock_timeout = %s", RECORD_LOCK_TIMEOUT))
+                    self.with_env(self.env(cr=cr))._write_push_outcome(modified, sent, error, retry_after, done)
+                return
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                time.sleep(0.1 * (attempt + 1))
+        _logger.warning("Wallet: the update of card %s was sent but could not be recorded", self.serial_number)
+
+    def _write_push_outcome(self, modified, sent, error, retry_after, done):
+        """:meth:`_record_push` in the current transaction, in SQL that logs no error: a
+        serialization failure is expected here when the pass changed meanwhile."""
+        cr = self.env.cr
+        cr.execute(
+            SQL("SELECT google_notify_times FROM loyalty_plus_wallet_pass WHERE id = %s FOR NO KEY UPDATE", self.id),
+            log_exceptions=False,
+        )
+        row = cr.fetchone()
+        if not row:
+            return  # the card was deleted meanwhile
+        now = fields.Datetime.now()
+        assignments = []
+        if sent.get("google_notify_time"):
+            # merged into the row as it is now, never into what was read before the push
+            notified = sent["google_notify_time"]
+            times = [*self._google_recent_notifications(row[0], notified), notified]
+            assignments.append(SQL("google_notify_times = %s", " ".join(map(str, times))))
+        if sent.get("google_object_id"):
+            assignments.append(SQL("google_object_saved = true, google_object_id = %s", sent["google_object_id"]))
+        retry_date = None
+        if error:
+            if retry_after:
+                retry_date = now + timedelta(seconds=math.ceil(retry_after))
+            assignments.append(
+                SQL(
+                    "failure_count = COALESCE(failure_count, 0) + 1, last_error = %s, retry_after_date = %s",
+                    error[:2000],
+                    retry_date,
+                )
+            )
+        elif done:
+            # a change that came in meanwhile keeps the pass queued
+            assignments.append(
+                SQL(
+                    """update_pending = update_pending AND last_modified IS DISTINCT FROM %s,
+                       failure_count = 0, last_error = NULL, retry_after_date = NULL, last_push_date = %s""",
+                    modified,
+                    now,
+                )
+            )
+        if assignments:
+            cr.execute(
+                SQL(
+                    "UPDATE loyalty_plus_wallet_pass SET %s WHERE id = %s",
+                    SQL(", ").join(assignments),
+                    self.id,
+                ),
+                log_exceptions=False,
+            )
+        self.invalidate_recordset()
+        if retry_date:
+            # the hourly run could come up to an hour late: wake the cron when the wait is over
+            cron = self.env.ref("loyalty_plus_wallet.ir_cron_loyalty_plus_wallet_push", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger(retry_date)

@@ -266,7 +266,7 @@ class ApnsStandIn:
 
     def __init__(self, pki):
         self.requests = []
-        self.script = {}  # device token -> [(status, reason), ...]; then 200
+        self.script = {}  # device token -> [(status, reason) or (status, reason, headers), ...]; then 200
         self.folder = tempfile.mkdtemp(prefix="lp_apns_standin_")
         cert, key = os.path.join(self.folder, "server.pem"), os.path.join(self.folder, "server.key")
         with open(cert, "w") as f:
@@ -335,9 +335,10 @@ class ApnsStandIn:
         subject = dict(item[0] for item in peer.get("subject", ()))
         self.requests.append({"headers": headers, "body": stream["body"], "peer": subject, "alpn": protocol})
         scripted = self.script.get(token)
-        status, reason = scripted.pop(0) if scripted else (200, None)
+        status, reason, *extra = scripted.pop(0) if scripted else (200, None)
         body = json.dumps({"reason": reason}).encode() if reason else b""
         response = [(":status", str(status)), ("apns-id", f"id-{len(self.requests)}")]
+        response += [(name.lower(), str(value)) for name, value in (extra[0] if extra else {}).items()]
         if body:
             response.append(("content-type", "application/json"))
         h2conn.send_headers(stream_id, response, end_stream=not body)

@@ -36,7 +36,9 @@ class TestUpdateQueue(WalletCase):
         )
 
     def test_changes_queue_one_coalesced_update(self):
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         self.assertFalse(self.Pass.search([("card_id", "=", self.card.id)]), "no pass, nothing to update")
         wallet_pass = self.Pass._get_for_card(self.card, create=True)
         wallet_pass.update_pending = False
@@ -44,8 +46,13 @@ class TestUpdateQueue(WalletCase):
         cron = self.env.ref("loyalty_plus_wallet.ir_cron_loyalty_plus_wallet_push")
         triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self.env.cr.precommit.data.pop("loyalty_plus_wallet.triggered", None)
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
-        self.card._apply_ledger("points_adjusted", points=10, shop=self.bakery, lock=False, note="x")
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
+        self.card._apply_ledger(
+            {"transaction_type": "points_adjusted", "points_delta": 10, "shop_id": self.bakery.id, "note": "x"},
+            lock=False,
+        )
         self.card.action_archive()
         self.assertEqual(self.Pass.search_count([("card_id", "=", self.card.id)]), 1)
         self.assertTrue(wallet_pass.update_pending)
@@ -70,8 +77,12 @@ class TestUpdateQueue(WalletCase):
                 TOK["down"]: [(503, "ServiceUnavailable")] * 4,
             }
         )
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
-        self.card2._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
+        self.card2._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         with self.assertLogs("odoo.addons.loyalty_plus_wallet.models.loyalty_plus_wallet_pass", "WARNING") as logs:
             done = (pass2 | pass1)._push_updates()  # the failing card first: it must not stop the other
         self.assertEqual(done, 1)
@@ -99,7 +110,9 @@ class TestUpdateQueue(WalletCase):
     def test_cron_pushes_pending_passes(self):
         wallet_pass = self.Pass._get_for_card(self.card, create=True)
         self._register(wallet_pass, "device-a", TOK["cron"])
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         # outside a cron run, _commit_progress commits: keep the test transaction instead
         with patch.object(self.env.cr, "commit", lambda: None):
             self.Pass._cron_push_updates()
@@ -114,8 +127,12 @@ class TestUpdateQueue(WalletCase):
         self._register(pass1, "device-a", "zz")
         self._register(pass1, "device-b", "ab\ncd")
         self._register(pass2, "device-c", TOK["ok"])
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
-        self.card2._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
+        self.card2._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         # the broken pass is the oldest in the queue: it comes first
         pass1.queued_date = "2020-01-01 00:00:00"
         with patch.object(self.env.cr, "commit", lambda: None):
@@ -166,9 +183,13 @@ class TestUpdateQueue(WalletCase):
         self._register(pass1, "device-a", TOK["ok"])
         self._register(pass2, "device-a", TOK["cron"])
         # card 1 changes in a transaction that will commit late...
-        self.card._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         # ...while card 2's change is pushed and the device learns its tag
-        self.card2._apply_ledger("stamp_earned", stamps=1, shop=self.bakery, lock=False)
+        self.card2._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id}, lock=False
+        )
         self.assertEqual(pass2._push_updates(), 1)
         seen = pass2.update_tag
         # card 1's transaction commits: the next cron run pushes it above what the device has seen
@@ -205,7 +226,9 @@ class TestUpdateQueue(WalletCase):
             wallet_pass.update_pending = False
             return wallet_pass.last_modified
 
-        self.card._apply_ledger("points_earned", points=600, shop=self.bakery, lock=False)
+        self.card._apply_ledger(
+            {"transaction_type": "points_earned", "points_delta": 600, "shop_id": self.bakery.id}, lock=False
+        )
         modified = settled()
         gold = self.env["loyalty_plus.tier"].create(
             {"name": "Gold", "program_id": self.program.id, "threshold_points": 550, "multiplier": 2}

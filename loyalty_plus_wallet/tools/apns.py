@@ -7,7 +7,7 @@ import tempfile
 
 import httpx
 
-from .retry import TransientError, call_with_backoff, is_transient_status
+from .retry import TransientError, call_with_backoff, is_transient_status, parse_retry_after
 
 APNS_HOST = "api.push.apple.com"
 # Wallet ignores the payload: an empty dictionary only tells the device to ask the web service.
@@ -20,12 +20,15 @@ DEVICE_TOKEN_RE = re.compile(r"[0-9a-fA-F]{32,200}")
 
 
 class ApnsResult:
-    __slots__ = ("reason", "status", "token")
+    """One push's answer; ``retry_after``: the seconds APNs asked to wait (Retry-After), if it did."""
 
-    def __init__(self, token, status, reason):
+    __slots__ = ("reason", "retry_after", "status", "token")
+
+    def __init__(self, token, status, reason, retry_after=None):
         self.token = token
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
     @property
     def ok(self):
@@ -91,13 +94,17 @@ class ApnsClient:
             except httpx.TransportError as error:
                 raise TransientError(str(error)) from error
             if is_transient_status(response.status_code):
-                raise TransientError(f"APNs answered {response.status_code}", response.status_code)
+                raise TransientError(
+                    f"APNs answered {response.status_code}",
+                    response.status_code,
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
             return response
 
         try:
             response = call_with_backoff(send, self.retry_base_delay, what="APNs push")
         except TransientError as error:
-            return ApnsResult(token, error.status or 0, str(error))
+            return ApnsResult(token, error.status or 0, str(error), error.retry_after)
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             # a request httpx refuses to build or send: retrying cannot help, the pass stays queued
             return ApnsResult(token, 0, f"{type(error).__name__}: {error}")

@@ -9,7 +9,7 @@ _logger = logging.getLogger(__name__)
 # Retry delays grow 1 s, 4 s, 16 s (base * 4**attempt); tests pass a tiny base.
 RETRY_FACTOR = 4
 RETRY_ATTEMPTS = 3
-# a server asking to wait longer than this is left alone until the next cron run
+# a server asking to wait longer than this is not waited for here: the pass remembers the date
 MAX_RETRY_AFTER = 60
 
 
