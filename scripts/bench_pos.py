@@ -2,41 +2,49 @@
 """Benchmark of the Loyalty+ POS calls (not a test: it prints its figures).
 
     .cache/venv/bin/python scripts/bench_pos.py [--cards 100000] [--port 8104] [--calls 40]
+    .cache/venv/bin/python scripts/bench_pos.py --skip-prepare --open-loop 80     # open loop, see below
+    .cache/venv/bin/python scripts/bench_pos.py --skip-prepare --boot-only        # the boot payloads only
 
 1. Copies the template database twice: ``lp_pos_bench`` (+ loyalty_plus_pos) and
    ``lp_pos_bench_base`` (point_of_sale without any Loyalty+ addon).
-2. Seeds ``--cards`` members on the first (partners, cards and one ledger row each, set-based SQL).
+2. Seeds ``--cards`` members on the first (partners, cards and one ledger row each, set-based SQL),
+   and as many customers (the same partners, without cards) on the second, so that the two POS
+   boots differ only by Loyalty+ (Odoo's POS preloads up to 100 customers of its own).
 3. Starts Odoo with ``--workers 4`` on ``--port`` and measures, for 1 and 16 concurrent clients,
-   p50/p95 of a bare one-record ``read`` (the budget unit), ``pos_search`` (lookup),
-   ``add_stamp`` (with a staff PIN), ``earn_points`` and ``redeem_reward``.
-4. Prints the POS boot payload (``pos.session.load_data`` JSON bytes) with and without the addon.
+   p50/p95 of a bare one-record ``read`` and ``write`` of a customer (the budget units),
+   ``lp_search`` (the till's lookup), ``add_stamp`` (with a staff PIN),
+   ``earn_points`` and ``redeem_reward``.
+4. Prints the POS boot payload (``pos.session.load_data`` and ``load_data_params``, JSON bytes) with
+   and without the addon, model by model where they differ.
+
+``--open-loop RATE``: instead of 3 and 4, ``--tills`` simulated tills (default 160), each on cards of
+its own, send RATE operations a second in all at scheduled times (Poisson arrivals; mix: 40 %
+lookups, 20 % stamps, 30 % earns, 10 % redeems) for ``--duration`` seconds, and the same arrivals of
+the bare mix (the bare read for each lookup, the bare write for each other operation; ``--rounds``
+alternates them); p50/p95/p99 counted from the scheduled times (queueing included) and the ratio of
+the p95s.
+
+``--count-writes``: the rows each call writes, by table (a read path should write none).
+``--rate-limits``: the engine's per-user and per-IP rate counters stay at work (their limits out of
+reach): one login stands for all the tills, so by default its limits are off.
 """
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
+import bench_lib as lib
+import psycopg2
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-ODOO_ROOT = ROOT / ".cache/odoo-root"
-PYTHONPATH = ODOO_ROOT / "usr/lib/python3/dist-packages"
-ODOO = [str(ROOT / ".cache/venv/bin/python"), str(ODOO_ROOT / "usr/bin/odoo")]
-CONF = os.environ.get("LP_ODOO_CONF", str(ROOT / ".cache/odoo.conf"))
-TEMPLATE = (
-    os.environ.get("LP_TEMPLATE_DB")
-    or subprocess.run(
-        ["bash", "-c", f"source {ROOT}/scripts/lib.sh && lp_template_name"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-)
-ENV = dict(os.environ, PYTHONPATH=str(PYTHONPATH))
+# the bench customers, the same in both databases (the Loyalty+ one gives each a card)
+PARTNER_INSERT = """INSERT INTO res_partner (name, email, active, type, autopost_bills, is_company, create_date,
+                                 write_date, complete_name)
+        SELECT 'Bench member ' || n, 'bench' || n || '@example.com', true, 'contact', 'ask', false, now(), now(),
+               'Bench member ' || n"""
 
 SETUP = r"""
 import random
@@ -75,10 +83,7 @@ env.cr.execute(
 )
 env.cr.execute(SQL('''
     WITH p AS (
-        INSERT INTO res_partner (name, email, active, type, autopost_bills, is_company, create_date, write_date,
-                                 complete_name)
-        SELECT 'Bench member ' || n, 'bench' || n || '@example.com', true, 'contact', 'ask', false, now(), now(),
-               'Bench member ' || n
+        {partner_insert}
           FROM bench_numbers ORDER BY n RETURNING id, name)
     INSERT INTO loyalty_plus_card (card_number, partner_id, program_id, company_id, shop_id, cross_location, active,
         stamp_count, total_stamps_earned, total_stamps_redeemed, points_balance, total_points_earned,
@@ -91,43 +96,41 @@ env.cr.execute(SQL('''
     SELECT id, program_id, company_id, shop_id, 'points_adjusted', 0, 100000, 0, 100000, 'bench seed', now(), now()
       FROM loyalty_plus_card WHERE program_id = %%s''', program.id))
 env.cr.execute("ANALYZE loyalty_plus_card; ANALYZE loyalty_plus_transaction; ANALYZE res_partner")
-# the per-user rate limit guards the public API; here one login stands for 16 tills
+# the per-user rate limit guards the public API; here one login stands for all the tills
 for action in ("stamp", "earn", "redeem", "lookup"):
     env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.{action}", "0")
 env["res.users"].browse(2).password = "admin"
 env.cr.commit()
+env.cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench member %%'")
 print("BENCH", json.dumps({"config": config.id, "reward": reward.id, "staff": staff.id, "company": company.id,
-                           "numbers": numbers[:2000]}))
-"""
+                           "customers": env.cr.fetchone()[0], "numbers": numbers[:2000]}))
+""".replace("{partner_insert}", PARTNER_INSERT)
 
+# point_of_sale alone, with the same customers as the Loyalty+ database has members
 BASE_SETUP = r"""
+N = int(%(cards)d)
 company = env.company
 Config = env["pos.config"]
 config = Config.search([("company_id", "=", company.id)], limit=1)
 if not config:
     journal, pms = Config._create_journal_and_payment_methods()
     config = Config.create({"name": "Bench till", "journal_id": journal.id, "payment_method_ids": pms})
+env.flush_all()
+env.cr.execute('''{partner_insert}
+          FROM generate_series(1, %%s) AS n ORDER BY n''', [N])
+env.cr.execute("ANALYZE res_partner")
 env["res.users"].browse(2).password = "admin"
 env.cr.commit()
-print("BENCH", json.dumps({"config": config.id}))
-"""
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, env=ENV, check=True, text=True, capture_output=True, **kwargs)
+env.cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench member %%'")
+print("BENCH", json.dumps({"config": config.id, "customers": env.cr.fetchone()[0]}))
+""".replace("{partner_insert}", PARTNER_INSERT)
 
 
 def prepare(db, modules, setup, cards):
-    subprocess.run([*ODOO, "db", "-c", CONF, "drop", db], env=ENV, capture_output=True)
-    run([*ODOO, "db", "-c", CONF, "duplicate", "-f", TEMPLATE, db])
+    lib.odoo("db", "-c", lib.CONF, "duplicate", "-f", lib.template_db(), db)
     if modules:
-        run([*ODOO, "-c", CONF, "-d", db, "-i", modules, "--stop-after-init", "--no-http", "--log-level=warn"])
-    out = run(
-        [*ODOO, "shell", "-c", CONF, "-d", db, "--no-http", "--log-level=warn"],
-        input="import json\n" + setup % {"cards": cards},
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    return json.loads(line[6:])
+        lib.odoo("-c", lib.CONF, "-d", db, "-i", modules, "--stop-after-init", "--no-http", "--log-level=warn")
+    return json.loads(lib.shell_output(db, "import json\n" + setup % {"cards": cards}))
 
 
 # what the web client (and the POS) sends with every call
@@ -135,15 +138,24 @@ CONTEXT = {"context": {"lang": "en_US", "tz": "Europe/Luxembourg"}}
 
 
 class Client:
-    def __init__(self, base, db):
+    """A JSON-RPC client with the admin's web session; ``clone()`` shares the session (one login,
+    as the tills of one shop share their cashier's)."""
+
+    def __init__(self, base, db, cookies=None):
         self.base = base
         self.session = requests.Session()
+        if cookies is not None:
+            self.session.cookies.update(cookies)
+            return
         r = self.session.post(
             f"{base}/web/session/authenticate",
             json={"jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}},
         )
         r.raise_for_status()
         assert r.json().get("result"), r.text
+
+    def clone(self):
+        return Client(self.base, None, cookies=self.session.cookies)
 
     def call(self, model, method, args, kwargs=None):
         r = self.session.post(
@@ -152,6 +164,7 @@ class Client:
                 "jsonrpc": "2.0",
                 "params": {"model": model, "method": method, "args": args, "kwargs": {**(kwargs or {}), **CONTEXT}},
             },
+            timeout=120,
         )
         r.raise_for_status()
         body = r.json()
@@ -160,9 +173,9 @@ class Client:
         return body["result"], len(r.content)
 
 
-def measure(base, db, clients, calls, operation):
+def measure(login, clients, calls, operation):
     """Each of ``clients`` threads runs ``calls`` operations; returns the latencies (ms)."""
-    sessions = [Client(base, db) for _ in range(clients)]
+    sessions = [login.clone() for _ in range(clients)]
     latencies = []
     lock = threading.Lock()
     barrier = threading.Barrier(clients)
@@ -184,151 +197,200 @@ def measure(base, db, clients, calls, operation):
     return latencies
 
 
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
-
-
-def start_server(db, port):
-    log = open(f"/tmp/bench_pos_{port}.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [
-            *ODOO,
-            "server",
-            "-c",
-            CONF,
-            "-d",
-            db,
-            "--db-filter",
-            f"^{db}$",
-            "--http-port",
-            str(port),
-            "--gevent-port",
-            str(port + 1),
-            "--workers",
-            "4",
-            "--max-cron-threads",
-            "0",
-            os.environ.get("LP_BENCH_LOG", "--log-level=warn"),
-            "--limit-time-real",
-            "600",
-        ],
-        env=ENV,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(120):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=1).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    proc.terminate()
-    sys.exit("the benchmark server did not start")
-
-
 def boot_payload(base, db, config_id):
+    """``{"load_data": (bytes, ms), "load_data_params": (bytes, ms), "models": {model: bytes},
+    "cards": n}`` of one POS boot."""
     client = Client(base, db)
     client.call("pos.config", "open_ui", [[config_id]])
     session_id, _size = client.call("pos.config", "read", [[config_id], ["current_session_id"]])
     session = session_id[0]["current_session_id"][0]
-    start = time.perf_counter()
-    data, size = client.call("pos.session", "load_data", [[session], []])
-    elapsed = (time.perf_counter() - start) * 1000
-    return size, elapsed, len(data.get("loyalty_plus.card", [])) if isinstance(data, dict) else None
+    out = {}
+    for method, args in (("load_data", [[session], []]), ("load_data_params", [[session]])):
+        start = time.perf_counter()
+        data, size = client.call("pos.session", method, args)
+        out[method] = (size, (time.perf_counter() - start) * 1000)
+        if method == "load_data":
+            out["models"] = {model: len(json.dumps(value, separators=(",", ":"))) for model, value in data.items()}
+            out["cards"] = len(data.get("loyalty_plus.card", []))
+    return out
+
+
+def print_boot(cards, info, base_info, boot, base_boot):
+    print(
+        f"\nPOS boot payload (JSON bytes), {info['customers']:,d} customers in both databases "
+        f"(Odoo's POS preloads up to 100 of them):"
+    )
+    print(f"  {'':<40} {'load_data':>12} {'ms':>6} {'load_data_params':>17} {'ms':>6}")
+    for label, b in (
+        ("without Loyalty+", base_boot),
+        (f"with loyalty_plus_pos ({cards:,d} cards)", boot),
+    ):
+        print(
+            f"  {label:<40} {b['load_data'][0]:>12,d} {b['load_data'][1]:>6.0f} "
+            f"{b['load_data_params'][0]:>17,d} {b['load_data_params'][1]:>6.0f}"
+        )
+    diff = boot["load_data"][0] - base_boot["load_data"][0]
+    diff_params = boot["load_data_params"][0] - base_boot["load_data_params"][0]
+    print(f"  {'difference':<40} {diff:>+12,d} {'':>6} {diff_params:>+17,d}   (total {diff + diff_params:+,d} bytes)")
+    print(f"  cards in the payload: {boot['cards']}; load_data model by model where they differ (compact JSON bytes):")
+    models = sorted(set(boot["models"]) | set(base_boot["models"]))
+    for model in models:
+        with_lp, without = boot["models"].get(model, 0), base_boot["models"].get(model, 0)
+        if with_lp != without:
+            print(f"    {model:<38} {without:>10,d} -> {with_lp:>10,d}  ({with_lp - without:+,d})")
+    if info["customers"] != base_info["customers"]:
+        print(f"  WARNING: {info['customers']} members but {base_info['customers']} customers without Loyalty+")
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cards", type=int, default=100_000)
-    parser.add_argument("--port", type=int, default=8104)
+    parser.add_argument("--port", type=int, default=8104, help="HTTP port (the next one is the gevent port)")
     parser.add_argument("--calls", type=int, default=40, help="calls per client and operation")
-    parser.add_argument("--skip-prepare", action="store_true")
+    parser.add_argument("--skip-prepare", action="store_true", help="reuse the databases of the last run")
+    parser.add_argument("--boot-only", action="store_true", help="measure the boot payloads only")
+    parser.add_argument(
+        "--count-writes", action="store_true", help="also count the rows each operation writes per call"
+    )
+    parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="keep the engine's per-user and per-IP rate counters at work (limits out of reach instead of off)",
+    )
+    lib.add_open_loop_arguments(parser)
     args = parser.parse_args()
     db, base_db = "lp_pos_bench", "lp_pos_bench_base"
     info_path = Path("/tmp/lp_pos_bench.json")
     if args.skip_prepare and info_path.exists():
         info, base_info = json.loads(info_path.read_text())
+        args.cards = info["customers"]
     else:
         t0 = time.time()
         info = prepare(db, "loyalty_plus_pos", SETUP, args.cards)
-        base_info = prepare(base_db, None, BASE_SETUP, 0)
+        base_info = prepare(base_db, None, BASE_SETUP, args.cards)
         info_path.write_text(json.dumps([info, base_info]))
-        print(f"prepared {args.cards} cards in {time.time() - t0:.0f}s")
+        print(f"prepared {args.cards} cards in {time.time() - t0:.0f}s", flush=True)
 
-    results = {}
-    proc = start_server(db, args.port)
+    # one login stands for all the tills: its rate limits are off, or out of reach with --rate-limits
+    with psycopg2.connect(dbname=db) as conn, conn.cursor() as cr:
+        cr.execute(
+            "UPDATE ir_config_parameter SET value = %s WHERE key LIKE 'loyalty_plus.rate_limit.%%'",
+            ["1000000000" if args.rate_limits else "0"],
+        )
     base = f"http://127.0.0.1:{args.port}"
+    proc = lib.start_server(db, args.port, log_path=f"/tmp/bench_pos_{args.port}.log")
     try:
-        numbers = info["numbers"]
-        warm = Client(base, db)
-        partner_ids = warm.call("res.partner", "search", [[["name", "=like", "Bench member%"]]], {"limit": 400})[0]
-        partner_id = partner_ids[0]
-        card_ids = warm.call("loyalty_plus.card", "search", [[["card_number", "in", numbers]]], {"order": "id"})[0]
+        login = Client(base, db)
+        cards, _size = login.call(
+            "loyalty_plus.card",
+            "search_read",
+            [[["card_number", "in", info["numbers"]]], ["card_number", "partner_id"]],
+            {"order": "id"},
+        )
+        # (card id, number, partner id)
+        cards = [(c["id"], c["card_number"], c["partner_id"][0]) for c in cards]
         shop = info["company"]
 
-        ops = {
-            "read (1 record)": lambda c, i: c.call("res.partner", "read", [[partner_id], ["name"]]),
+        def read(c, card):
+            return c.call("res.partner", "read", [[card[2]], ["name"]])
+
+        def write(c, card):
             # a bare committed write, for scale: every loyalty operation but the lookup writes and commits
-            "write (1 record)": lambda c, i: c.call(
-                "res.partner", "write", [[partner_ids[i % len(partner_ids)]], {"comment": str(i)}]
-            ),
-            "lookup": lambda c, i: c.call(
-                "loyalty_plus.card", "pos_search", [numbers[i % len(numbers)], info["config"]]
-            ),
-            "stamp": lambda c, i: c.call(
+            return c.call("res.partner", "write", [[card[2]], {"comment": uuid.uuid4().hex}])
+
+        def lookup(c, card):
+            # the till's card search
+            return c.call("loyalty_plus.card", "lp_search", [card[1], info["config"]])
+
+        def stamp(c, card):
+            return c.call(
                 "loyalty_plus.card",
                 "add_stamp",
-                [[card_ids[i % len(card_ids)]]],
+                [[card[0]]],
                 {"staff_pin_id": info["staff"], "pin": "1234", "shop_id": shop},
-            ),
-            "earn": lambda c, i: c.call(
-                "loyalty_plus.card",
-                "earn_points",
-                [[card_ids[i % len(card_ids)]], 12.5],
-                {"order_ref": str(uuid.uuid4()), "shop_id": shop},
-            ),
-            "redeem": lambda c, i: c.call(
-                "loyalty_plus.card", "redeem_reward", [[card_ids[i % len(card_ids)]], info["reward"]], {"shop_id": shop}
-            ),
+            )
+
+        def earn(c, card):
+            return c.call(
+                "loyalty_plus.card", "earn_points", [[card[0]], 12.5], {"order_ref": str(uuid.uuid4()), "shop_id": shop}
+            )
+
+        def redeem(c, card):
+            return c.call("loyalty_plus.card", "redeem_reward", [[card[0]], info["reward"]], {"shop_id": shop})
+
+        calls = {"read": read, "write": write, "lookup": lookup, "stamp": stamp, "earn": earn, "redeem": redeem}
+        rows = {
+            "read (1 record)": "read",
+            "write (1 record)": "write",
+            "lookup": "lookup",
+            "stamp": "stamp",
+            "earn": "earn",
+            "redeem": "redeem",
         }
-        for op in ops.values():  # warm every worker's caches
-            measure(base, db, 4, 3, op)
-        print(
-            f"\n{'operation':<16} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p50/read':>9} {'p95/read':>9}"
-            f" {'p50/write':>10}"
-        )
-        for clients in (1, 16):
-            calls = args.calls if clients == 1 else max(args.calls // 4, 5)
-            for name, op in ops.items():
-                lat = measure(base, db, clients, calls, op)
-                results[(name, clients)] = (statistics.median(lat), pct(lat, 95))
-            ref50, ref95 = results[("read (1 record)", clients)]
-            write50 = results[("write (1 record)", clients)][0]
-            for name in ops:
-                p50, p95 = results[(name, clients)]
-                print(
-                    f"{name:<16} {clients:>7} {p50:>8.1f} {p95:>8.1f} {p50 / ref50:>9.2f} {p95 / ref95:>9.2f}"
-                    f" {p50 / write50:>10.2f}"
-                )
-        size, ms, cards_loaded = boot_payload(base, db, info["config"])
+        boot = None
+        if args.open_loop:
+            tills = [cards[i :: args.tills] for i in range(args.tills)]
+            if any(not till for till in tills):
+                raise SystemExit(f"{args.tills} tills need at least {args.tills} cards; {len(cards)} known")
+            sessions = [login.clone() for _till in tills]
+
+            def call_ops(till, kind, seq):
+                own = tills[till]
+                calls[kind](sessions[till], own[seq % len(own)])
+
+            def call_bare(till, kind, seq):
+                own = tills[till]
+                calls[lib.BARE[kind]](sessions[till], own[seq % len(own)])
+
+            def warm():
+                client = login.clone()
+                for _i in range(8):
+                    for op in calls.values():
+                        op(client, tills[0][0])
+
+            print(
+                f"{len(cards)} cards among {args.tills} tills ({min(map(len, tills))}-{max(map(len, tills))} each), "
+                f"one web session for all; {args.cards:,d} members, server with --workers 4"
+            )
+            lib.open_loop(args, call_ops, call_bare, warm=warm)
+        elif not args.boot_only:
+            results = {}
+            for op in calls.values():  # warm every worker's caches
+                measure(login, 4, 3, lambda c, i, op=op: op(c, cards[i % len(cards)]))
+            print(
+                f"\n{'operation':<16} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p50/read':>9} {'p95/read':>9}"
+                f" {'p50/write':>10} {'p95/write':>10}"
+            )
+            for clients in (1, 16):
+                n = args.calls if clients == 1 else max(args.calls // 4, 5)
+                for name, kind in rows.items():
+                    lat = measure(login, clients, n, lambda c, i, op=calls[kind]: op(c, cards[i % len(cards)]))
+                    results[(name, clients)] = lib.p50_p95(lat)
+                read50, read95 = results[("read (1 record)", clients)]
+                write50, write95 = results[("write (1 record)", clients)]
+                for name in rows:
+                    p50, p95 = results[(name, clients)]
+                    print(
+                        f"{name:<16} {clients:>7} {p50:>8.1f} {p95:>8.1f} {p50 / read50:>9.2f} {p95 / read95:>9.2f}"
+                        f" {p50 / write50:>10.2f} {p95 / write95:>10.2f}"
+                    )
+        if not args.open_loop:
+            boot = boot_payload(base, db, info["config"])
+        if args.count_writes:
+            client = login.clone()
+            lib.count_writes(
+                db, {name: (lambda i, op=calls[kind]: op(client, cards[i % len(cards)])) for name, kind in rows.items()}
+            )
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    proc = start_server(base_db, args.port)
+        lib.stop_server(proc)
+    if boot is None:
+        return
+    proc = lib.start_server(base_db, args.port, log_path=f"/tmp/bench_pos_{args.port}.log")
     try:
-        base_size, base_ms, _ = boot_payload(base, base_db, base_info["config"])
+        base_boot = boot_payload(base, base_db, base_info["config"])
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    print("\nPOS boot payload (pos.session.load_data, JSON bytes):")
-    print(f"  without Loyalty+            : {base_size:>9,d} bytes  {base_ms:.0f} ms")
-    print(
-        f"  with loyalty_plus_pos ({args.cards:,d} cards): {size:>9,d} bytes  {ms:.0f} ms, "
-        f"cards in payload: {cards_loaded}"
-    )
-    print(f"  difference                  : {size - base_size:>+9,d} bytes")
+        lib.stop_server(proc)
+    print_boot(args.cards, info, base_info, boot, base_boot)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ INTEGRATION_PATHS = frozenset(
         "/doc-bearer/loyalty_plus.api.json",
     ]
 )
+# Read paths (replica-friendly): their calls are counted in batches, not with a write per call.
+READ_OPERATIONS = frozenset({"lookup", "history"})
 HISTORY_MAX_LIMIT = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Record ids and offsets are PostgreSQL integers; larger numbers are refused before any query.
@@ -504,7 +506,7 @@ class LoyaltyPlusApi(models.AbstractModel):
                 "not_an_integration",
                 self.env._("Only Loyalty+ integrations can call this API."),
             )
-        self._api_check_rate(integration_sudo)
+        self._api_check_rate(integration_sudo, readonly=operation in READ_OPERATIONS)
         if not integration_sudo._check_operation_allowed(operation):
             raise self._api_error(
                 "operation_not_allowed",
@@ -524,14 +526,14 @@ class LoyaltyPlusApi(models.AbstractModel):
         return integration_sudo, shop.with_env(self.env)
 
     @api.model
-    def _api_check_rate(self, integration_sudo):
+    def _api_check_rate(self, integration_sudo, readonly=False):
         """Count the call in the integration's minute; refuse it over the integration's limit.
 
         The counter is the database's (``loyalty_plus.rate_limit``), so the limit holds for the whole
         server, however many worker processes serve the calls."""
         retry_after = self.env["loyalty_plus.rate_limit"]._count_hits(
             [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)],
-            readonly=self.env.cr.readonly,  # lookups and history: counted in batches, no write per call
+            readonly=readonly,  # lookups and history: counted in batches, no write per call
         )
         if request:
             # the engine's per-user and per-IP limits are for people at tills and on the website:

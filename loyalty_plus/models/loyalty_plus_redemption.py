@@ -1,8 +1,10 @@
 import secrets
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
+
+from ..exceptions import LoyaltyPlusRefusal
 
 # no 0/O, 1/I/L: codes are read aloud and typed
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -51,12 +53,37 @@ class LoyaltyPlusRedemption(models.Model):
         )
 
     @api.model
+    def _normalize_code(self, code):
+        return (code or "").strip().upper()
+
+    @api.model
+    def _get_usable(self, code, merchant=None):
+        """The issued, unused redemption of ``code`` (of ``merchant`` when given), else a refusal:
+        ``validation_error`` (no code), ``voucher_not_found``, ``voucher_not_usable``."""
+        code = self._normalize_code(code)
+        if not code:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("Type the voucher code."))
+        domain = Domain("code", "=", code)
+        if merchant:
+            domain &= Domain("company_id", "=", merchant.id)
+        redemption = self.search(domain, limit=1)
+        if not redemption:
+            raise LoyaltyPlusRefusal("voucher_not_found", self.env._("Unknown voucher code %(code)s.", code=code))
+        if redemption.state != "issued":
+            raise redemption._not_usable()
+        return redemption
+
+    def _not_usable(self):
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return LoyaltyPlusRefusal(
+            "voucher_not_usable",
+            self.env._("The code %(code)s cannot be used: %(state)s.", code=self.code, state=states[self.state]),
+        )
+
+    @api.model
     def consume(self, code, used_ref=None):
         """Honour a redemption code once; returns what it gives. A second use is refused."""
-        code = (code or "").strip().upper()
-        redemption = self.search([("code", "=", code)], limit=1)
-        if not redemption:
-            raise UserError(self.env._("Unknown redemption code %(code)s.", code=code))
+        redemption = self._get_usable(code)
         # conditional update: of two tills using the code at once, one wins
         self.env.cr.execute(
             SQL(
@@ -68,10 +95,7 @@ class LoyaltyPlusRedemption(models.Model):
         )
         if not self.env.cr.fetchone():
             redemption.invalidate_recordset()
-            states = dict(self._fields["state"]._description_selection(self.env))
-            raise UserError(
-                self.env._("The code %(code)s cannot be used: %(state)s.", code=code, state=states[redemption.state])
-            )
+            raise redemption._not_usable()
         redemption.invalidate_recordset()
         return {"code": redemption.code, "description": redemption.description, "reward_id": redemption.reward_id.id}
 

@@ -46,9 +46,12 @@ class LoyaltyPlusStaffPin(models.Model):
     lock_count = fields.Integer(
         string="Locks in a row", readonly=True, copy=False, help="Locks since the last right PIN, each twice as long"
     )
-    last_lock_date = fields.Datetime(readonly=True, copy=False)
+    last_lock_date = fields.Datetime(string="Last lock", readonly=True, copy=False)
     manager_unlock_required = fields.Boolean(
-        readonly=True, copy=False, help="Locked too often in a day: only a loyalty manager can unlock it"
+        string="Manager must unlock",
+        readonly=True,
+        copy=False,
+        help="Locked too often in a day: only a loyalty manager can unlock it",
     )
     is_locked = fields.Boolean(compute="_compute_is_locked")
 

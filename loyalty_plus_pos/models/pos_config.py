@@ -8,11 +8,11 @@ class PosConfig(models.Model):
     def _load_pos_data_read(self, records, config):
         read_records = super()._load_pos_data_read(records, config)
         if read_records:
-            read_records[0]["_lp_discount_product_id"] = self._get_loyalty_plus_discount_product().id
+            read_records[0]["_lp_discount_product_id"] = self._lp_get_discount_product().id
         return read_records
 
     @api.model
-    def _get_loyalty_plus_discount_product(self):
+    def _lp_get_discount_product(self):
         """The product of the discount lines that point rewards add to an order."""
         return (
             self.env.ref("loyalty_plus_pos.product_loyalty_plus_reward", raise_if_not_found=False)
@@ -20,7 +20,7 @@ class PosConfig(models.Model):
         )
 
     @api.model
-    def _loyalty_plus_demo_chart(self, shop):
+    def _lp_demo_chart(self, shop):
         """Demo: the generic chart of accounts for the shop's merchant (and the shop)."""
         Template = self.env["account.chart.template"]
         companies = shop.root_id | shop
@@ -35,7 +35,7 @@ class PosConfig(models.Model):
                 company.write(vals)
 
     @api.model
-    def _loyalty_plus_create_demo_configs(self):
+    def _lp_create_demo_configs(self):
         """Demo: one till per shop of the demo bakery. A branch shares its parent's accounting
         (Odoo 17+), so the merchant gets a chart of accounts and the branches its company data."""
         shops = [
@@ -47,7 +47,7 @@ class PosConfig(models.Model):
             shop = self.env.ref(shop_xmlid, raise_if_not_found=False)
             if not shop or self.env.ref(f"loyalty_plus_pos.{config_xmlid}", raise_if_not_found=False):
                 continue
-            self._loyalty_plus_demo_chart(shop)
+            self._lp_demo_chart(shop)
             PosConfig = self.with_company(shop).sudo()
             cash_journal_vals = {"name": self.env._("Cash %(shop)s", shop=shop.name), "show_on_dashboard": False}
             if shop == shop.root_id:

@@ -5,10 +5,15 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_amount
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
+
 from .pos_order_line import SERVER_LINE_FIELDS
 
 _logger = logging.getLogger(__name__)
 
+# refusals of the earning that leave an order without points and without a note: a purchase
+# under the program's minimum, a program without points
+SILENT_EARN_REFUSALS = {"below_minimum_purchase", "not_supported"}
 # computed by the server when the order syncs; whatever a browser sends for them is dropped
 SERVER_FIELDS = (
     "lp_points_earned",
@@ -52,7 +57,7 @@ class PosOrder(models.Model):
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
         if not draft and self.state in ("paid", "done", "invoiced"):
-            self._loyalty_plus_settle()
+            self._lp_settle()
         return order_id
 
     # ------------------------------------------------------------------
@@ -62,91 +67,49 @@ class PosOrder(models.Model):
     @api.model
     @api.readonly
     def lp_check_redemptions(self, config_id, card_id, reward_ids, stamp_rewards=0, voucher_codes=None):
-        """Can the card still pay these rewards (``stamp_rewards`` full stamp cards included), and
-        are the voucher codes on the order still unused? Asked before payment, so that a balance
-        or a code spent at another till is known while the customer is still there."""
+        """Can the card still pay these rewards (one id per reward unit) and ``stamp_rewards`` full
+        stamp cards, and are the voucher codes still unused? Asked before payment (and when a
+        reward is added), so that a balance or a code spent at another till is known while the
+        customer is still there. Returns ``{"card": summary}`` (False without a card); a refusal
+        about the card carries its fresh summary as ``card``."""
         Card = self.env["loyalty_plus.card"]
-        shop = Card._get_pos_shop(config_id)
+        shop = Card._lp_get_shop(config_id)
         for code in voucher_codes or []:
-            refusal = self._lp_find_voucher(code, shop)[1]
-            if refusal:
-                return {"ok": False, "message": refusal}
+            self._lp_find_voucher(code, shop)
         if not card_id:
-            return {"ok": True}
-        card = Card.browse(int(card_id)).exists()
-        if not card:
-            return {"ok": False, "message": self.env._("This loyalty card no longer exists.")}
+            return {"card": False}
         try:
-            card._check_operable(shop)
-        except (UserError, AccessError) as error:
-            return {"ok": False, "message": error.args[0]}
-        rewards = self.env["loyalty_plus.reward"].browse([int(r) for r in reward_ids]).exists()
-        card_sudo = card.sudo()
-        program = card_sudo.program_id
-        cost = sum(rewards.mapped("points_cost"))
-        today = fields.Date.context_today(self)
-        for reward in rewards:
-            if reward.program_id != program or not reward._is_available(today):
-                return {
-                    "ok": False,
-                    "message": self.env._("The reward %(reward)s is not available now.", reward=reward.name),
-                    "card": card._get_summary(),
-                }
-        if cost and card_sudo.points_balance < max(cost, program.minimum_redemption_points):
-            return {
-                "ok": False,
-                "message": self.env._(
-                    "The card now has %(balance)s points, the rewards on this order cost %(cost)s: "
-                    "the balance changed since the card was read (spent at another till?). "
-                    "Remove the reward line to go on.",
-                    balance=card_sudo.points_balance,
-                    cost=cost,
-                ),
-                "card": card._get_summary(),
-            }
-        needed = program.stamps_target * int(stamp_rewards or 0)
-        if needed and (not program.has_stamps or card_sudo.stamp_count < needed):
-            return {
-                "ok": False,
-                "message": self.env._(
-                    "The card now has %(stamps)s stamps, the stamp reward on this order needs %(needed)s: "
-                    "the stamps were spent since the card was read (at another till?). "
-                    "Remove the free item to go on.",
-                    stamps=card_sudo.stamp_count,
-                    needed=needed,
-                ),
-                "card": card._get_summary(),
-            }
-        return {"ok": True, "card": card._get_summary()}
+            card = Card.browse(int(card_id)).exists()
+        except (TypeError, ValueError):
+            card = Card
+        if not card:
+            raise LoyaltyPlusRefusal("card_not_found", self.env._("This loyalty card no longer exists."))
+        card._check_operable(shop)
+        rewards = self.env["loyalty_plus.reward"]
+        for reward_id in reward_ids or []:
+            reward = card._get_reward(reward_id)
+            if not reward:
+                raise card._reward_not_found()
+            rewards += reward  # each unit costs its points: duplicates stay
+        with card._lp_refusals_with_card():
+            if rewards:
+                card._check_can_pay_rewards(rewards)
+            if stamp_rewards:
+                card._check_stamp_rewards_ready(Card._lp_count(stamp_rewards))
+        return {"card": card._get_summary()}
 
     @api.model
     @api.readonly
     def lp_read_voucher(self, config_id, code):
         """What a voucher code the customer brings gives; nothing is used until the order is paid."""
-        shop = self.env["loyalty_plus.card"]._get_pos_shop(config_id)
-        redemption, refusal = self._lp_find_voucher(code, shop)
-        if refusal:
-            return {"ok": False, "message": refusal}
-        return dict(self._lp_voucher_values(redemption), ok=True)
+        shop = self.env["loyalty_plus.card"]._lp_get_shop(config_id)
+        return self._lp_voucher_values(self._lp_find_voucher(code, shop))
 
     @api.model
     def _lp_find_voucher(self, code, shop):
-        """The unused redemption of ``code`` in the merchant of ``shop``: ``(redemption, refusal)``."""
-        Redemption = self.env["loyalty_plus.redemption"]
-        code = (code or "").strip().upper()
-        if not code:
-            return Redemption, self.env._("Type the voucher code.")
-        redemption = Redemption.search(
-            Domain("code", "=", code) & Domain("company_id", "=", shop._loyalty_plus_merchant().id), limit=1
-        )
-        if not redemption:
-            return Redemption, self.env._("Unknown voucher code %(code)s.", code=code)
-        if redemption.state != "issued":
-            states = dict(Redemption._fields["state"]._description_selection(self.env))
-            return redemption, self.env._(
-                "The code %(code)s cannot be used: %(state)s.", code=code, state=states[redemption.state]
-            )
-        return redemption, None
+        """The unused redemption of ``code`` in the merchant of ``shop``, else a refusal:
+        ``validation_error`` (no code), ``voucher_not_found``, ``voucher_not_usable``."""
+        return self.env["loyalty_plus.redemption"]._get_usable(code, shop._loyalty_plus_merchant())
 
     @api.model
     def _lp_voucher_values(self, redemption):
@@ -181,27 +144,29 @@ class PosOrder(models.Model):
     # Settlement when a paid order reaches the server
     # ------------------------------------------------------------------
 
-    def _loyalty_plus_settle(self):
+    def _lp_settle(self):
         """Redeem the reward lines, earn the points of the purchase, void what a refund returns.
 
-        Runs each time a paid order is processed; every step is idempotent (reward lines keep
-        their ledger row, earning is unique per order reference, refunds remember their voids),
-        so a replayed or late sync never counts twice. A refusal never loses the sale: it is
-        written on the order and the order stays paid.
+        Runs each time a paid order is processed, through the engine's private operations: an
+        order sync is the till's, not a person's request, so it is never rate-limited (an offline
+        till syncs a day of orders at once). Every step is idempotent (reward lines keep their
+        ledger row, earning is unique per order reference, refunds remember their voids), so a
+        replayed or late sync never counts twice. A refusal never loses the sale: it is written
+        on the order and the order stays paid.
         """
         for order in self:
             shop = order.company_id
-            ctx_order = order.with_context(loyalty_plus_pos_order_id=order.id)
-            notes = ctx_order._loyalty_plus_check_line_values()
+            order_ctx = order.with_context(lp_pos_order_id=order.id)
+            notes = order_ctx._lp_check_line_values()
             if order.lines.refunded_orderline_id:
-                notes += ctx_order._loyalty_plus_void_refund(shop)
-                ctx_order._loyalty_plus_restore_vouchers()
+                notes += order_ctx._lp_void_refund(shop)
+                order_ctx._lp_restore_vouchers()
             if order.lines.filtered("lp_voucher_code"):
-                notes += ctx_order._loyalty_plus_use_vouchers(shop)
+                notes += order_ctx._lp_use_vouchers(shop)
             if order.lines.filtered(lambda ln: ln.lp_reward_id or ln.lp_stamp_reward):
-                notes += ctx_order._loyalty_plus_redeem_lines(shop)
+                notes += order_ctx._lp_redeem_lines(shop)
             if order.lp_card_id:
-                notes += ctx_order._loyalty_plus_earn(shop)
+                notes += order_ctx._lp_earn(shop)
             card = (
                 order.lp_card_id
                 or order.lines.lp_card_id[:1]
@@ -229,7 +194,7 @@ class PosOrder(models.Model):
                 )
             order.write(vals)
 
-    def _loyalty_plus_check_line_values(self):
+    def _lp_check_line_values(self):
         """Flag the loyalty lines worth more than their reward gives.
 
         The till refuses to edit these lines; a line edited anyway (or a crafted order) is paid
@@ -294,9 +259,8 @@ class PosOrder(models.Model):
         # a free item (stamp card, product reward) is the item at no price, never a discount
         return 0.0
 
-    def _loyalty_plus_redeem_lines(self, shop):
+    def _lp_redeem_lines(self, shop):
         notes = []
-        Redemption = self.env["loyalty_plus.redemption"].sudo()
         used_ref = self.pos_reference or self.name
         # a reward is paid by the card of the order, else by the card its line was added for
         # (an order crafted or reloaded without its card); never given for nothing
@@ -308,6 +272,7 @@ class PosOrder(models.Model):
         to_redeem = to_redeem.filtered(lambda ln: self.lp_card_id or ln.lp_card_id)
         for line in to_redeem.filtered("lp_reward_id"):
             card = self.lp_card_id or line.lp_card_id
+            reward = card._get_reward(line.lp_reward_id.id)
             # each unit of a reward line is a reward of its own: it costs its points (the browser's
             # quantity never buys several rewards for the points of one)
             units = max(round(line.qty), 1)
@@ -315,26 +280,18 @@ class PosOrder(models.Model):
             for _unit in range(units):
                 try:
                     with self.env.cr.savepoint():
-                        result = card.redeem_reward(line.lp_reward_id.id, shop_id=shop.id, order_ref=self.uuid)
-                        if not result.get("ok"):
-                            raise UserError(result.get("message"))
-                        redemption = Redemption.search([("transaction_id", "=", result["transaction_id"])])
-                        if line.lp_reward_id.reward_kind == "voucher":
+                        transaction, redemption = card._redeem_reward(reward, shop, order_ref=self.uuid)
+                        if reward.reward_kind == "voucher":
                             # a voucher is for later: the code stays to use, the receipt prints it
                             codes.append(redemption.code)
                         else:
-                            redemption.consume(result["code"], used_ref=used_ref)
-                        vals = vals or {
-                            "lp_transaction_id": result["transaction_id"],
-                            "lp_redemption_id": redemption.id,
-                        }
+                            redemption.consume(redemption.code, used_ref=used_ref)
+                        vals = vals or {"lp_transaction_id": transaction.id, "lp_redemption_id": redemption.id}
                 except (UserError, AccessError, ValidationError) as error:
                     _logger.info("Loyalty+ reward of order %s refused: %s", self.name, error.args[0])
                     notes.append(
                         self.env._(
-                            "Reward %(reward)s not redeemed: %(reason)s",
-                            reward=line.lp_reward_id.name,
-                            reason=error.args[0],
+                            "Reward %(reward)s not redeemed: %(reason)s", reward=reward.name, reason=error.args[0]
                         )
                     )
                     break
@@ -347,7 +304,7 @@ class PosOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     # a cashier who raises the quantity gives several items: each costs a full card
-                    transaction, redemption = card._lp_pos_redeem_stamps(
+                    transaction, redemption = card._lp_redeem_stamps(
                         shop, line.lp_staff_pin_id, line.lp_grant, self.uuid, count=int(line.qty)
                     )
                     redemption.consume(redemption.code, used_ref=used_ref)
@@ -363,9 +320,12 @@ class PosOrder(models.Model):
                 )
         return notes
 
-    def _loyalty_plus_give_back_stamps(self, card, line, origin, shop):
+    def _lp_give_back_stamps(self, card, line, origin, shop):
         """A returned free item of a stamp card: its full card goes back on the customer's card (one
-        card per item returned, never more than the items the original line spent)."""
+        card per item returned, never more than the items the original line spent).
+
+        The engine's ``_void`` gives back a whole redemption; a line of several free items comes
+        back item by item, so the ledger row is written here."""
         original = line.refunded_orderline_id
         spent = -origin.stamps_delta
         per_item = spent // max(int(abs(original.qty)), 1)
@@ -381,25 +341,30 @@ class PosOrder(models.Model):
         if given_back + stamps == spent:  # every free item is back: its code is void too
             self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])._cancel()
         card.with_env(self.env)._apply_ledger(
-            "stamp_refunded", stamps=stamps, shop=shop, origin=origin, order_ref=self.uuid, lock=False
+            {
+                "transaction_type": "stamp_refunded",
+                "stamps_delta": stamps,
+                "shop_id": shop.id,
+                "origin_transaction_id": origin.id,
+                "order_ref": self.uuid,
+            },
+            lock=False,
         )
 
-    def _loyalty_plus_restore_vouchers(self):
+    def _lp_restore_vouchers(self):
         """A returned voucher line: the customer gets the code back, to use another day."""
         for line in self.lines.filtered(lambda ln: ln.refunded_orderline_id.lp_voucher_code):
             original = line.refunded_orderline_id
             if original.lp_redemption_id:
                 original.lp_redemption_id.sudo()._restore(original.order_id.pos_reference or original.order_id.name)
 
-    def _loyalty_plus_use_vouchers(self, shop):
+    def _lp_use_vouchers(self, shop):
         """Use the voucher codes the customer brought (the order needs no card for that)."""
         notes = []
         for line in self.lines.filtered(lambda ln: ln.lp_voucher_code and not ln.lp_redemption_id and ln.qty > 0):
             try:
                 with self.env.cr.savepoint():
-                    redemption, refusal = self._lp_find_voucher(line.lp_voucher_code, shop)
-                    if refusal:
-                        raise UserError(refusal)
+                    redemption = self._lp_find_voucher(line.lp_voucher_code, shop)
                     redemption.consume(redemption.code, used_ref=self.pos_reference or self.name)
                     line.lp_redemption_id = redemption
             except (UserError, AccessError) as error:
@@ -409,23 +374,24 @@ class PosOrder(models.Model):
                 )
         return notes
 
-    def _loyalty_plus_earn(self, shop):
-        card = self.lp_card_id
-        program = card.sudo().program_id
-        amount = self.amount_total
-        if not program.has_points or self.currency_id.compare_amounts(amount, 0) <= 0:
-            return []
-        if program.minimum_purchase and amount < program.minimum_purchase:
-            return []
+    def _lp_earn(self, shop):
+        """The points of the purchase, by the engine's ``_earn`` (once per order uuid)."""
+        if self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
+            return []  # nothing paid (a refund, a free order): no purchase to earn on
         try:
             with self.env.cr.savepoint():
-                card.earn_points(amount, order_ref=self.uuid, shop_id=shop.id, currency_id=self.currency_id.id)
+                self.lp_card_id._earn(self.amount_total, shop, currency=self.currency_id, order_ref=self.uuid)
+        except LoyaltyPlusRefusal as refusal:
+            if refusal.code in SILENT_EARN_REFUSALS:
+                return []
+            _logger.info("Loyalty+ points of order %s refused: %s", self.name, refusal.args[0])
+            return [self.env._("No points earned: %(reason)s", reason=refusal.args[0])]
         except (UserError, AccessError, ValidationError) as error:
             _logger.info("Loyalty+ points of order %s refused: %s", self.name, error.args[0])
             return [self.env._("No points earned: %(reason)s", reason=error.args[0])]
         return []
 
-    def _loyalty_plus_void_refund(self, shop):
+    def _lp_void_refund(self, shop):
         """A refund takes back the points its original order earned (in proportion to what is
         returned) and gives back the points of a returned reward.
 
@@ -437,13 +403,13 @@ class PosOrder(models.Model):
         roles, where a "minimal" cashier cannot refund). Voiding the points of returned goods is
         the consequence of that refund, not a separate decision: keeping them would reopen the
         buy-earn-refund exploit. So a refund ALWAYS voids, under either policy, through the
-        engine's void internals (``_void_points_earned``, ``_apply_ledger``) rather than the
+        engine's private ``_void`` (the card's rules, no policy, no rate limit) rather than the
         policy-checked ``transaction.void``; the ledger rows keep the refund order and the
         cashier who synced it. The same holds for the points of a returned reward, which go back
         to the customer because the discount was paid back.
 
         A returned free item of a full stamp card gives its stamps back; a returned voucher line gives
-        the customer the code back (``_loyalty_plus_restore_vouchers``)."""
+        the customer the code back (``_lp_restore_vouchers``)."""
         notes = []
         Transaction = self.env["loyalty_plus.transaction"].sudo()
         refund_lines = self.lines.filtered("refunded_orderline_id")
@@ -452,14 +418,13 @@ class PosOrder(models.Model):
         if not card or Transaction.search_count([("pos_order_id", "=", self.id)], limit=1):
             return notes
         card._lock()
+        note = self.env._("Refund %(order)s", order=self.pos_reference or self.name)
         for line in refund_lines.filtered(lambda ln: ln.refunded_orderline_id.lp_transaction_id):
             origin = line.refunded_orderline_id.lp_transaction_id.sudo()
             if origin.transaction_type == "stamp_redeemed":
-                self._loyalty_plus_give_back_stamps(card, line, origin, shop)
+                self._lp_give_back_stamps(card, line, origin, shop)
                 continue
-            if origin.transaction_type != "points_redeemed" or Transaction.search_count(
-                [("origin_transaction_id", "=", origin.id)], limit=1
-            ):
+            if origin.transaction_type != "points_redeemed":
                 continue
             redemption = self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])
             if line.refunded_orderline_id.lp_issued_code and redemption.state == "used":
@@ -471,16 +436,11 @@ class PosOrder(models.Model):
                     )
                 )
                 continue
-            redemption._cancel()
-            card.with_env(self.env)._apply_ledger(
-                "points_refunded",
-                points=-origin.points_delta,
-                shop=shop,
-                origin=origin,
-                reward=origin.reward_id,
-                order_ref=self.uuid,
-                lock=False,
-            )
+            try:
+                with self.env.cr.savepoint():
+                    origin.with_env(self.env)._void(shop, note=note)
+            except (UserError, AccessError) as error:
+                notes.append(self.env._("Points not given back: %(reason)s", reason=error.args[0]))
         earned = Transaction.search(
             Domain("pos_order_id", "=", origin_order.id) & Domain("transaction_type", "=", "points_earned"), limit=1
         )
@@ -497,20 +457,14 @@ class PosOrder(models.Model):
             )
         )
         if earned and self.currency_id.compare_amounts(returned, 0) > 0:
-            done = Transaction.search([("origin_transaction_id", "=", earned.id)])
-            remaining = earned.amount + sum(done.mapped("amount"))
-            amount = min(returned, remaining)
+            # the goods were paid net of the order's rewards: never ask back more of the purchase
+            # than its ledger row still holds
+            voided = Transaction.search([("origin_transaction_id", "=", earned.id)])
+            amount = min(returned, earned.amount + sum(voided.mapped("amount")))
             if self.currency_id.compare_amounts(amount, 0) > 0:
                 try:
                     with self.env.cr.savepoint():
-                        earned.with_env(self.env)._void_points_earned(
-                            card.with_env(self.env),
-                            earned,
-                            done,
-                            amount,
-                            self.env._("Refund %(order)s", order=self.pos_reference or self.name),
-                            shop,
-                        )
-                except UserError as error:
+                        earned.with_env(self.env)._void(shop, amount=amount, note=note)
+                except (UserError, AccessError) as error:
                     notes.append(self.env._("Points not voided: %(reason)s", reason=error.args[0]))
         return notes

@@ -13,7 +13,7 @@ class ProductTemplate(models.Model):
         products = (
             program.reward_ids.product_id
             | program.stamps_reward_product_id
-            | self.env["pos.config"]._get_loyalty_plus_discount_product()
+            | self.env["pos.config"]._lp_get_discount_product()
         )
         loaded = {template["id"] for template in read_data}
         missing = products._filtered_access("read").product_tmpl_id.filtered(lambda t: t.id not in loaded)

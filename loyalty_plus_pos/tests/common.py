@@ -1,8 +1,13 @@
 import copy
 import uuid
+from contextlib import contextmanager
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.tests.test_cursor import TestCursor
+from odoo.tools import SQL
 
+from odoo.addons.loyalty_plus.models.loyalty_plus_staff_pin import LoyaltyPlusStaffPin
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
 LEA_CARD = "352000000013"
@@ -69,7 +74,15 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
         cls.rich_card = Card.create(
             {"partner_id": cls.rich.id, "program_id": cls.program.id, "shop_id": cls.shop.id, "card_number": RICH_CARD}
         )
-        cls.rich_card._apply_ledger("points_adjusted", points=130, shop=cls.shop, note="test", admin=env.user)
+        cls.rich_card._apply_ledger(
+            {
+                "transaction_type": "points_adjusted",
+                "points_delta": 130,
+                "shop_id": cls.shop.id,
+                "note": "test",
+                "admin_user_id": env.user.id,
+            }
+        )
         cls.bread = env["product.product"].create(
             {
                 "name": "LP Bread",
@@ -146,14 +159,14 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
             self.env["loyalty_plus.card"]
             .with_user(self.pos_user)
             .browse(card.id)
-            .pos_authorize_stamp_reward(
+            .lp_authorize_stamp_reward(
                 self.main_pos_config.id, order_data["uuid"], staff_pin_id=self.staff.id, pin="1234"
             )
         )
 
     def _give_stamps(self, card, count):
         for _stamp in range(count):
-            card._apply_ledger("stamp_earned", stamps=1, shop=self.shop)
+            card._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.shop.id})
 
     def _order(self, lines, card=None, partner=None):
         session = self.main_pos_config.current_session_id
@@ -177,7 +190,7 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
                     0,
                     {
                         "amount": total,
-                        "name": fields.Datetime.now(),
+                        "name": fields.Datetime.to_string(fields.Datetime.now()),
                         "payment_method_id": self.bank_payment_method.id,
                     },
                 )
@@ -188,6 +201,57 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
             "state": "paid",
             "lp_card_id": card.id if card else False,
         }
+
+    @contextmanager
+    def _pin_attempts_kept(self):
+        """Keep the wrong PINs typed through HTTP requests in this test.
+
+        The engine writes a PIN attempt on a cursor of its own, so that it counts although the
+        refusal rolls the request back. In an HttpCase every cursor is a savepoint of the test's
+        one transaction, and the request's rollback takes the attempt with it: replay it on the
+        test's transaction once the request has rolled back, as the committed attempt would stay.
+        """
+        record_attempt = LoyaltyPlusStaffPin._record_attempt
+
+        def _record_attempt(staff, assignments, now):
+            row = record_attempt(staff, assignments, now)
+            cr = staff.env.cr
+            if isinstance(cr, TestCursor):
+                query = SQL(
+                    "UPDATE loyalty_plus_staff_pin SET %s, write_date = %s, write_uid = %s WHERE id = %s",
+                    assignments,
+                    now,
+                    staff.env.uid,
+                    staff.id,
+                )
+                # on the test's own cursor, after the request's savepoint is gone
+                cr.postrollback.add(lambda: cr._cursor.execute(query))
+            return row
+
+        with patch.object(LoyaltyPlusStaffPin, "_record_attempt", _record_attempt):
+            yield
+
+    def _jsonrpc(self, model, method, args=(), kwargs=None, timeout=60, lang=None):
+        """Call ``model.method`` over HTTP as the till's browser does (``authenticate`` first;
+        ``lang`` is the user's language the web client sends). Returns ``(result, error)``, the
+        error as the browser gets it (``data.message``, ``data.context``)."""
+        if lang:
+            kwargs = {**(kwargs or {}), "context": {"lang": lang}}
+        self.env.flush_all()
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs or {}},
+            },
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        body = response.json()
+        self.env.invalidate_all()
+        return body.get("result"), body.get("error")
 
     def _sync(self, data):
         """Sync as the till does; returns the pos.order."""

@@ -2,6 +2,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
+
 from .common import LEA_CARD, LoyaltyPlusPosCommon
 
 
@@ -33,7 +35,7 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         branch = self.env["res.company"].create(
             {"name": "Chart Bakery Esch", "parent_id": merchant.id, "country_id": self.env.ref("base.lu").id}
         )
-        self.env["pos.config"]._loyalty_plus_demo_chart(branch)
+        self.env["pos.config"]._lp_demo_chart(branch)
         for company in merchant | branch:
             self.assertEqual(company.chart_template, "generic_coa")
             self.assertEqual(company.currency_id, self.env.ref("base.EUR"))
@@ -60,11 +62,29 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual(order.lp_points_earned, 20)
         self.assertEqual(self.card.points_balance, 20)
 
+    def test_order_below_the_minimum_purchase_earns_nothing_and_says_nothing(self):
+        """The engine's minimum purchase decides; an order under it is no refusal worth a note."""
+        self.program.minimum_purchase = 25
+        small = self._sync(self._order([self._line()], card=self.card))
+        self.assertEqual((small.lp_points_earned, small.lp_message), (0, False))
+        self.assertFalse(self._ledger(self.card, transaction_type="points_earned"))
+        large = self._sync(self._order([self._line(qty=2)], card=self.card))
+        self.assertEqual((large.lp_points_earned, large.lp_message), (40, False))
+        self.assertEqual(self.card.points_balance, 40)
+
     def test_two_tills_race_on_one_card(self):
         """Both tills add the reward while the card has 130 points for two 50-point rewards plus
         one more: the last one checked before payment is refused, and a till that syncs anyway
         (offline) keeps its sale but not the reward; the balance never goes negative."""
-        self.rich_card._apply_ledger("points_adjusted", points=-50, shop=self.shop, note="t", admin=self.env.user)
+        self.rich_card._apply_ledger(
+            {
+                "transaction_type": "points_adjusted",
+                "points_delta": -50,
+                "shop_id": self.shop.id,
+                "note": "t",
+                "admin_user_id": self.env.user.id,
+            }
+        )
         self.assertEqual(self.rich_card.points_balance, 80)
         PosOrder = self.env["pos.order"].with_user(self.pos_user)
         till_a = self._order([self._line(), self._reward_line(self.rich_card)], card=self.rich_card)
@@ -72,12 +92,15 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         config = self.main_pos_config.id
         for _till in (till_a, till_b):
             check = PosOrder.lp_check_redemptions(config, self.rich_card.id, [self.reward.id])
-            self.assertTrue(check["ok"])
+            self.assertEqual(check["card"]["points"], 80)
         order_a = self._sync(till_a)
         self.assertEqual(order_a.lp_points_redeemed, 50)
-        check = PosOrder.lp_check_redemptions(config, self.rich_card.id, [self.reward.id])
-        self.assertFalse(check["ok"])
-        self.assertIn("now has 48 points", check["message"])
+        with self.assertRaises(LoyaltyPlusRefusal) as refused:
+            PosOrder.lp_check_redemptions(config, self.rich_card.id, [self.reward.id])
+        self.assertEqual(refused.exception.code, "insufficient_points")
+        self.assertIn("the card has 48", refused.exception.args[0])
+        # the till shows the balance that refused
+        self.assertEqual(refused.exception.data["card"]["points"], 48)
         with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
             order_b = self._sync(till_b)
         self.assertEqual(order_b.state, "paid")
@@ -127,23 +150,23 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         )
         Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
         with self.assertRaisesRegex(UserError, "valid only in LP Branch"):
-            Card.pos_search(card.card_number, self.main_pos_config.id)
+            Card.lp_search(card.card_number, self.main_pos_config.id)
         self.shop.loyalty_plus_cross_location = True
         self.env["loyalty_plus.card"].invalidate_model(["cross_location"])
         self.env.cr.execute("UPDATE loyalty_plus_card SET cross_location = true WHERE id = %s", [card.id])
         self.env["loyalty_plus.card"].invalidate_model(["cross_location"])
-        [found] = Card.pos_search(card.card_number, self.main_pos_config.id)
+        [found] = Card.lp_search(card.card_number, self.main_pos_config.id)
         self.assertEqual(found["id"], card.id)
 
     def test_search_by_name_email_phone_and_scan(self):
         Card = self.env["loyalty_plus.card"].with_user(self.pos_user)
         config = self.main_pos_config.id
         for query in (f"LPC{LEA_CARD}", LEA_CARD, "lea.member@example.com", "Lea Mem"):
-            [found] = Card.pos_search(query, config)
+            [found] = Card.lp_search(query, config)
             self.assertEqual(found["id"], self.card.id, query)
             self.assertEqual(found["partner_name"], "Lea Member")
-        self.assertEqual(Card.pos_search("Nobody Here", config), [])
-        self.assertEqual(Card.pos_card_for_partner(self.lea.id, config)["id"], self.card.id)
+        self.assertEqual(Card.lp_search("Nobody Here", config), [])
+        self.assertEqual(Card.lp_card_for_partner(self.lea.id, config)["id"], self.card.id)
 
     def test_lean_boot_loads_no_card_and_no_pin_hash(self):
         session = self.main_pos_config.current_session_id.with_user(self.pos_user)
@@ -187,11 +210,8 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
 
         code = line.lp_issued_code
         voucher = PosOrder.lp_read_voucher(config, f" {code.lower()} ")
-        self.assertEqual(
-            (voucher["ok"], voucher["kind"], voucher["amount"], voucher["description"]),
-            (True, "amount", 5.0, "Cake voucher"),
-        )
-        self.assertTrue(PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code])["ok"])
+        self.assertEqual((voucher["kind"], voucher["amount"], voucher["description"]), ("amount", 5.0, "Cake voucher"))
+        self.assertEqual(PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code]), {"card": False})
         # brought back on an order without a card
         use = self._order([self._line(), self._voucher_code_line(code)])
         for _attempt in range(2):
@@ -202,16 +222,21 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual(used_order.lines.filtered("lp_voucher_code").lp_redemption_id, redemption)
         self.assertFalse(used_order.lp_message)
         # a second use: refused before payment, and noted if a till synced it anyway
-        check = PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code])
-        self.assertFalse(check["ok"])
-        self.assertIn("cannot be used: Used", check["message"])
-        self.assertFalse(PosOrder.lp_read_voucher(config, code)["ok"])
+        for check in (
+            lambda: PosOrder.lp_check_redemptions(config, False, [], voucher_codes=[code]),
+            lambda: PosOrder.lp_read_voucher(config, code),
+        ):
+            with self.assertRaisesRegex(LoyaltyPlusRefusal, "cannot be used: Used") as refused:
+                check()
+            self.assertEqual(refused.exception.code, "voucher_not_usable")
         with mute_logger("odoo.addons.loyalty_plus_pos.models.pos_order"):
             again = self._sync(self._order([self._line(), self._voucher_code_line(code)]))
         self.assertEqual(again.state, "paid")
         self.assertIn(f"Voucher {code} not used", again.lp_message)
         self.assertFalse(again.lines.filtered("lp_voucher_code").lp_redemption_id)
-        self.assertIn("Unknown voucher code NOPE-CODE", PosOrder.lp_read_voucher(config, "nope-code")["message"])
+        with self.assertRaisesRegex(LoyaltyPlusRefusal, "Unknown voucher code NOPE-CODE") as refused:
+            PosOrder.lp_read_voucher(config, "nope-code")
+        self.assertEqual(refused.exception.code, "voucher_not_found")
         # the order that used it is returned: the customer gets the code back, once
         voucher_line = used_order.lines.filtered("lp_voucher_code")
         refund = self._order(
@@ -224,7 +249,7 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
             self._sync(refund)
         redemption.invalidate_recordset()
         self.assertEqual((redemption.state, redemption.used_ref), ("issued", False))
-        self.assertTrue(PosOrder.lp_read_voucher(config, code)["ok"])
+        self.assertEqual(PosOrder.lp_read_voucher(config, code)["code"], code)
 
     def test_voucher_of_a_stamp_card_gives_the_stamp_product(self):
         self._give_stamps(self.card, 3)
@@ -264,17 +289,21 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         config = self.main_pos_config.id
         card = Card.browse(self.card.id)
         data = self._order([self._line()], card=self.card)
-        with self.assertRaisesRegex(UserError, "Not enough stamps: 0 of 3"):
-            card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        with self.assertRaisesRegex(LoyaltyPlusRefusal, "Not enough stamps: 0 of 3") as refused:
+            card.lp_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        self.assertEqual(refused.exception.data["card"]["stamps"], 0)
         self._give_stamps(self.card, 3)
-        wrong = card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="9999")
-        self.assertEqual((wrong["ok"], wrong["code"]), (False, "wrong_pin"))
+        with self.assertRaises(LoyaltyPlusRefusal) as refused:
+            card.lp_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="9999")
+        self.assertEqual(refused.exception.code, "wrong_pin")
         with self.assertRaisesRegex(UserError, "staff PIN is required"):
-            card.pos_authorize_stamp_reward(config, data["uuid"])
-        approval = card.pos_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
-        self.assertTrue(approval["ok"])
+            card.lp_authorize_stamp_reward(config, data["uuid"])
+        with self.assertRaisesRegex(LoyaltyPlusRefusal, "Not enough stamps: 3 of 6"):
+            card.lp_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234", count=2)
+        approval = card.lp_authorize_stamp_reward(config, data["uuid"], staff_pin_id=self.staff.id, pin="1234")
+        self.assertEqual((approval["card"]["stamps"], approval["staff_pin_id"]), (3, self.staff.id))
         self.assertEqual(self.card.stamp_count, 3, "nothing is spent before the order is paid")
-        self.assertTrue(PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)["ok"])
+        self.assertEqual(PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)["card"]["stamps"], 3)
         data["lines"].append((0, 0, self._stamp_line(self.card, approval["grant"])))
         for _attempt in range(3):
             order = self._sync(data)
@@ -287,16 +316,16 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertEqual((line.product_id, line.price_subtotal_incl), (self.coffee, 0))
         self.assertEqual(line.lp_redemption_id.state, "used")
         # the stamps are gone: refused before payment
-        check = PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)
-        self.assertFalse(check["ok"])
-        self.assertIn("now has 0 stamps", check["message"])
+        with self.assertRaisesRegex(LoyaltyPlusRefusal, "Not enough stamps: 0 of 3") as refused:
+            PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=1)
+        self.assertEqual(refused.exception.code, "insufficient_stamps")
 
     def test_two_free_items_cost_two_full_stamp_cards(self):
         self._give_stamps(self.card, 5)
         PosOrder = self.env["pos.order"].with_user(self.pos_user)
         config = self.main_pos_config.id
-        check = PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=2)
-        self.assertIn("now has 5 stamps, the stamp reward on this order needs 6", check["message"])
+        with self.assertRaisesRegex(LoyaltyPlusRefusal, "Not enough stamps: 5 of 6"):
+            PosOrder.lp_check_redemptions(config, self.card.id, [], stamp_rewards=2)
         self._give_stamps(self.card, 1)
         data = self._order([self._line()], card=self.card)
         approval = self._approve_stamp_reward(self.card, data)
@@ -309,8 +338,9 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         balance = self.rich_card.points_balance  # 130 (+ welcome points): two rewards of 50, not three
         units = balance // self.reward.points_cost + 1
         PosOrder = self.env["pos.order"].with_user(self.pos_user)
-        check = PosOrder.lp_check_redemptions(self.main_pos_config.id, self.rich_card.id, [self.reward.id] * units)
-        self.assertFalse(check["ok"], "the check before payment counts every unit")
+        with self.assertRaises(LoyaltyPlusRefusal, msg="the check before payment counts every unit") as refused:
+            PosOrder.lp_check_redemptions(self.main_pos_config.id, self.rich_card.id, [self.reward.id] * units)
+        self.assertEqual(refused.exception.code, "insufficient_points")
         order = self._sync(
             self._order([self._line(), self._reward_line(self.rich_card, qty=units)], card=self.rich_card)
         )
@@ -463,7 +493,8 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
 
     @mute_logger("odoo.http")
     def test_wrong_pin_until_locked(self):
-        self.start_pos_tour("loyalty_plus_pos_pin_lock")
+        with self._pin_attempts_kept():
+            self.start_pos_tour("loyalty_plus_pos_pin_lock")
         self.assertTrue(self.staff.locked_until)
         self.assertEqual(self.card.stamp_count, 0)
 

@@ -169,9 +169,12 @@ tours.add("loyalty_plus_pos_redeem", {
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
-            { trigger: ".modal:contains('Reward refused'):contains('48 points')" },
+            // the engine's refusal, translated; the card panel shows the balance that refused
+            { trigger: ".modal:contains('Reward refused'):contains('the card has 48')" },
             Dialog.confirm(),
             PaymentScreen.isShown(),
+            PaymentScreen.clickBackToProductScreen(),
+            { trigger: ".lp-card-panel .lp-points:contains('48')" },
         ].flat(),
 });
 
@@ -243,9 +246,11 @@ tours.add("loyalty_plus_pos_stamp_reward", {
             ProductScreen.clickPayButton(),
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
-            { trigger: ".modal:contains('Reward refused'):contains('0 stamps')" },
+            { trigger: ".modal:contains('Reward refused'):contains('Not enough stamps: 0 of 3')" },
             Dialog.confirm(),
             PaymentScreen.isShown(),
+            PaymentScreen.clickBackToProductScreen(),
+            { trigger: ".lp-card-panel .lp-stamp-count:contains('0/3')" },
         ].flat(),
 });
 

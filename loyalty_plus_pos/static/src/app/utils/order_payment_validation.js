@@ -2,13 +2,13 @@ import OrderPaymentValidation from "@point_of_sale/app/utils/order_payment_valid
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
-import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
+import { lpErrorMessage, lpRefusalCard } from "@loyalty_plus_pos/app/services/pos_store";
 
 patch(OrderPaymentValidation.prototype, {
     async validateOrder(isForceValidate) {
         if (this.order.lines.some((line) => line.lpIsLoyaltyLine && line.qty > 0)) {
             // products removed after an amount or percent reward was added: the reward follows
-            if (this.pos.lpRefreshRewardLines(this.order)) {
+            if (this.order.lpRefreshRewardLines()) {
                 this.pos.dialog.add(AlertDialog, {
                     title: _t("Reward changed"),
                     body: _t(
@@ -29,37 +29,22 @@ patch(OrderPaymentValidation.prototype, {
         // The server deducts points and stamps and uses voucher codes when the order syncs; ask
         // it now whether the card still pays for the rewards and the codes are still unused,
         // while the customer is at the till.
-        const lines = this.order.lines.filter((line) => line.qty > 0);
-        const card = this.order.lp_card_id;
-        const rewardLines = card ? lines.filter((line) => line.lp_reward_id) : [];
-        const stampRewards = card ? this.pos.lpStampRewardsOnOrder(this.order) : 0;
-        const voucherCodes = lines.filter((line) => line.lp_voucher_code).map((l) => l.lp_voucher_code);
-        if (rewardLines.length || stampRewards || voucherCodes.length) {
-            let check;
+        const order = this.order;
+        const card = order.lp_card_id;
+        const rewardIds = card ? order.lpRewardIds : [];
+        const stampRewards = card ? order.lpStampRewardCount : 0;
+        const voucherCodes = order.lpVoucherCodes;
+        if (rewardIds.length || stampRewards || voucherCodes.length) {
             try {
-                check = await this.pos.data.call(
-                    "pos.order",
-                    "lp_check_redemptions",
-                    [
-                        this.pos.config.id,
-                        card?.id || false,
-                        // each unit of a reward line is a reward of its own, paid with its points
-                        rewardLines.flatMap((line) =>
-                            Array(Math.max(1, Math.round(line.qty))).fill(line.lp_reward_id.id)
-                        ),
-                    ],
-                    { stamp_rewards: stampRewards, voucher_codes: voucherCodes }
+                order.lpUpdateCard(
+                    await this.pos.lpCheckRedemptions(card?.id, rewardIds, { stampRewards, voucherCodes })
                 );
             } catch (error) {
-                check = { ok: false, message: lpErrorMessage(error) };
-            }
-            if (check.card) {
-                this.pos.lpUpdateCard(check.card, this.order);
-            }
-            if (!check.ok) {
+                // the card panel shows the balance that refused
+                order.lpUpdateCard(lpRefusalCard(error));
                 this.pos.dialog.add(AlertDialog, {
                     title: _t("Reward refused"),
-                    body: check.message,
+                    body: lpErrorMessage(error),
                 });
                 return false;
             }

@@ -11,6 +11,10 @@ export class CardPanel extends Component {
 
     setup() {
         this.pos = usePos();
+        this.adding = false;
+    }
+    get order() {
+        return this.pos.getOrder();
     }
     get stampSlots() {
         const card = this.props.card;
@@ -36,14 +40,14 @@ export class CardPanel extends Component {
     /** A full stamp card whose free item is not on the order yet. */
     get stampRewardReady() {
         const card = this.props.card;
-        const used = this.pos.lpStampRewardsOnOrder() * card.stamps_target;
+        const used = this.order.lpStampRewardCount * card.stamps_target;
         return card.stamp_reward_ready && card.stamps - used >= card.stamps_target;
     }
     get rewardWaiting() {
         return this.stampRewardReady || this.redeemableRewards.length > 0;
     }
     isOnOrder(rewardId) {
-        return this.pos.getOrder().lines.some((l) => l.lp_reward_id?.id === rewardId);
+        return this.order.lines.some((l) => l.lp_reward_id?.id === rewardId);
     }
     onClickStamp() {
         this.pos.dialog.add(PinPadDialog, { card: this.props.card, mode: "stamp" });
@@ -51,16 +55,25 @@ export class CardPanel extends Component {
     onClickRedeemStamps() {
         this.pos.dialog.add(PinPadDialog, { card: this.props.card, mode: "redeem_stamps" });
     }
-    onClickReward(rewardData) {
+    async onClickReward(rewardData) {
+        if (this.adding) {
+            return;
+        }
         const reward = this.pos.models["loyalty_plus.reward"].get(rewardData.id);
-        const result = reward
-            ? this.pos.lpAddRewardLine(reward)
-            : _t("This reward is not available in this point of sale.");
+        let result = _t("This reward is not available in this point of sale.");
+        if (reward) {
+            this.adding = true;
+            try {
+                result = await this.pos.lpAddReward(reward);
+            } finally {
+                this.adding = false;
+            }
+        }
         if (result !== true) {
             this.pos.dialog.add(AlertDialog, { title: _t("Reward not added"), body: result });
         }
     }
     onClickRemove() {
-        this.pos.lpRemoveCard();
+        this.order.lpRemoveCard();
     }
 }

@@ -52,7 +52,7 @@ export class MemberDialog extends Component {
         }
     }
     async select(summary) {
-        await this.pos.lpSetCard(summary);
+        await this.pos.lpSelectCard(summary);
         this.props.close();
     }
     showEnroll() {

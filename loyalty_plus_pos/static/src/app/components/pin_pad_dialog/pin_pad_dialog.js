@@ -2,7 +2,7 @@ import { Component, onMounted, useRef, useState } from "@odoo/owl";
 import { usePos } from "@point_of_sale/app/hooks/pos_hook";
 import { Dialog } from "@web/core/dialog/dialog";
 import { _t } from "@web/core/l10n/translation";
-import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
+import { lpErrorMessage, lpRefusalCard } from "@loyalty_plus_pos/app/services/pos_store";
 
 /**
  * Staff member + PIN, then the server stamps (or redeems a full stamp card). Focus stays inside
@@ -111,12 +111,18 @@ export class PinPadDialog extends Component {
         if (!result) {
             return;
         }
-        const added = this.pos.lpAddStampRewardLine(result);
+        const added = this.pos.getOrder().lpAddStampRewardLine(result);
         if (added === true) {
             this.state.added = result.card.stamp_reward;
             this.state.offerReward = false;
         } else {
             this.state.message = added;
+        }
+    }
+    updateCard(summary) {
+        if (summary) {
+            this.state.card = summary;
+            this.pos.getOrder()?.lpUpdateCard(summary);
         }
     }
     async run(operation) {
@@ -127,22 +133,16 @@ export class PinPadDialog extends Component {
             result = await operation();
         } catch (error) {
             this.state.message = lpErrorMessage(error);
+            this.updateCard(lpRefusalCard(error));
             this.state.pin = "";
             // a refusal on the success screen ("Redeem now") goes back to the PIN pad
             this.state.done = false;
+            this.focusPin();
             return false;
         } finally {
             this.state.busy = false;
         }
-        if (!result.ok) {
-            this.state.message = result.message;
-            this.state.pin = "";
-            this.state.done = false;
-            this.focusPin();
-            return false;
-        }
-        this.state.card = result.card;
-        this.pos.lpUpdateCard(result.card);
+        this.updateCard(result.card);
         this.state.done = true;
         this.state.offerReward = Boolean(result.reward_ready);
         return result;

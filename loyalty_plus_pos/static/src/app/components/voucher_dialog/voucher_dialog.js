@@ -40,15 +40,12 @@ export class VoucherDialog extends Component {
         try {
             voucher = await this.pos.lpReadVoucher(code);
         } catch (error) {
-            voucher = { ok: false, message: lpErrorMessage(error) };
+            this.state.message = lpErrorMessage(error);
+            return;
         } finally {
             this.state.busy = false;
         }
-        if (!voucher.ok) {
-            this.state.message = voucher.message;
-            return;
-        }
-        const added = this.pos.lpAddVoucherLine(voucher);
+        const added = this.pos.getOrder().lpAddVoucherLine(voucher);
         if (added !== true) {
             this.state.message = added;
             return;

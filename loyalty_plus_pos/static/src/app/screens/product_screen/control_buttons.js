@@ -4,10 +4,10 @@ import { MemberDialog } from "@loyalty_plus_pos/app/components/member_dialog/mem
 import { VoucherDialog } from "@loyalty_plus_pos/app/components/voucher_dialog/voucher_dialog";
 
 patch(ControlButtons.prototype, {
-    onClickLoyaltyPlus() {
+    lpOpenMemberDialog() {
         this.dialog.add(MemberDialog, {});
     },
-    onClickLoyaltyPlusVoucher() {
+    lpOpenVoucherDialog() {
         this.dialog.add(VoucherDialog, {});
     },
 });

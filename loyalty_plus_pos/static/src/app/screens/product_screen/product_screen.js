@@ -8,19 +8,19 @@ import { lpErrorMessage } from "@loyalty_plus_pos/app/services/pos_store";
 patch(ProductScreen.prototype, {
     setup() {
         super.setup(...arguments);
-        useBarcodeReader({ loyalty_plus_card: this._barcodeLoyaltyPlusCardAction });
+        useBarcodeReader({ loyalty_plus_card: this.lpOnCardBarcode });
     },
-    _lpKnownProductBarcode(barcode) {
+    lpIsProductBarcode(barcode) {
         return Boolean(
             this.pos.models["product.product"].getBy("barcode", barcode) ||
                 this.pos.models["product.uom"]?.getBy("barcode", barcode)
         );
     },
-    async _barcodeLoyaltyPlusCardAction(code) {
+    async lpOnCardBarcode(code) {
         const isQr = code.code.toUpperCase().startsWith("LPC");
         // a 12-digit product barcode (UPC-A) matches the card rule too: a product the till knows
         // is sold at once, without asking the server (which may be out of reach)
-        if (!isQr && this._lpKnownProductBarcode(code.code)) {
+        if (!isQr && this.lpIsProductBarcode(code.code)) {
             return this._barcodeProductAction({ ...code, base_code: code.base_code || code.code });
         }
         let results = [];
@@ -31,7 +31,7 @@ patch(ProductScreen.prototype, {
             return;
         }
         if (results.length === 1) {
-            await this.pos.lpSetCard(results[0]);
+            await this.pos.lpSelectCard(results[0]);
             return;
         }
         if (!isQr) {
