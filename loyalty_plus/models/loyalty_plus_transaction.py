@@ -133,9 +133,14 @@ class LoyaltyPlusTransaction(models.Model):
         card.check_access("write")
         return self._void(shop, amount=amount, note=note)
 
-    def _void(self, shop, amount=None, note=None):
+    def _void(self, shop, amount=None, note=None, stamps=None, up_to_remaining=False):
         """Undo this entry in ``shop`` (see ``void``), under the rules of every operation: the
-        merchant, an active card and program, its shop."""
+        merchant, an active card and program, its shop.
+
+        A purchase may be voided for ``amount`` of it (a partial return); with ``up_to_remaining``
+        an amount above what is left of the purchase voids what is left (a refund whose goods were
+        paid net of the order's rewards). A stamp reward may give back ``stamps`` of the stamps it
+        spent (its free items returned one by one)."""
         self.ensure_one()
         card = self.card_id
         card._check_operable(shop)
@@ -143,8 +148,10 @@ class LoyaltyPlusTransaction(models.Model):
         origin = self.sudo()
         done = self.sudo().search([("origin_transaction_id", "=", origin.id)])
         if origin.transaction_type == "points_earned":
-            return self._void_points_earned(card, origin, done, amount, note, shop)
-        if amount is not None:
+            return self._void_points_earned(card, origin, done, amount, note, shop, up_to_remaining)
+        if origin.transaction_type == "stamp_redeemed" and amount is None:
+            return self._void_stamps_redeemed(card, origin, done, stamps, note, shop)
+        if amount is not None or stamps is not None:
             raise LoyaltyPlusRefusal("void_refused", self.env._("Only a purchase can be voided partially."))
         if done:
             raise LoyaltyPlusRefusal("void_refused", self.env._("This entry was already voided."))
@@ -157,19 +164,6 @@ class LoyaltyPlusTransaction(models.Model):
                 {
                     "transaction_type": "stamp_voided",
                     "stamps_delta": -1,
-                    "shop_id": shop.id,
-                    "origin_transaction_id": origin.id,
-                    "note": note,
-                },
-                lock=False,
-            )
-        elif origin.transaction_type == "stamp_redeemed":
-            # the free item did not happen (or came back): the full card is the customer's again
-            origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])._cancel()
-            tx = card._apply_ledger(
-                {
-                    "transaction_type": "stamp_refunded",
-                    "stamps_delta": -origin.stamps_delta,
                     "shop_id": shop.id,
                     "origin_transaction_id": origin.id,
                     "note": note,
@@ -202,7 +196,33 @@ class LoyaltyPlusTransaction(models.Model):
             )
         return card._operation_result(tx)
 
-    def _void_points_earned(self, card, origin, done, amount, note, shop):
+    def _void_stamps_redeemed(self, card, origin, done, stamps, note, shop):
+        """Give back the stamps of a stamp reward (all that are left, or ``stamps`` of them): the
+        free items did not happen or came back. Its code is void once every stamp is back."""
+        spent = -origin.stamps_delta
+        left = spent - sum(done.filtered(lambda t: t.transaction_type == "stamp_refunded").mapped("stamps_delta"))
+        if left <= 0:
+            raise LoyaltyPlusRefusal("void_refused", self.env._("This entry was already voided."))
+        if stamps is None:
+            stamps = left
+        elif not isinstance(stamps, int) or stamps <= 0:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("The stamps to give back must be above zero."))
+        stamps = min(stamps, left)  # never more than the reward spent
+        if stamps == left:
+            origin.env["loyalty_plus.redemption"].search([("transaction_id", "=", origin.id)])._cancel()
+        tx = card._apply_ledger(
+            {
+                "transaction_type": "stamp_refunded",
+                "stamps_delta": stamps,
+                "shop_id": shop.id,
+                "origin_transaction_id": origin.id,
+                "note": note,
+            },
+            lock=False,
+        )
+        return card._operation_result(tx)
+
+    def _void_points_earned(self, card, origin, done, amount, note, shop, up_to_remaining=False):
         currency = origin.currency_id
         refunded = -sum(done.mapped("amount"))
         remaining = origin.amount - refunded
@@ -217,6 +237,8 @@ class LoyaltyPlusTransaction(models.Model):
                 raise LoyaltyPlusRefusal(
                     "validation_error", self.env._("The returned amount must be a number.")
                 ) from None
+            if up_to_remaining:
+                amount = min(amount, remaining)
         if currency.compare_amounts(amount, 0) <= 0 or currency.compare_amounts(amount, remaining) > 0:
             raise LoyaltyPlusRefusal(
                 "validation_error",

@@ -419,3 +419,32 @@ class TestLoyaltyPlusOperations(LoyaltyPlusCase):
             self.stamp()
         self.assertIn(self.card, Card.search([("reward_ready", "=", True)]))
         self.assertNotIn(self.card, Card.search([("reward_ready", "!=", True)]))
+
+
+@tagged("post_install", "-at_install")
+class TestVoidParts(LoyaltyPlusCase):
+    """What a refund gives back a part at a time: free items of a stamp reward, and a purchase
+    whose goods were paid net of its rewards."""
+
+    def test_stamp_reward_given_back_item_by_item(self):
+        self.card.sudo()._apply_ledger({"transaction_type": "stamp_earned", "stamps_delta": 6})
+        redeemed, redemption = self.card._redeem_stamps(self.bakery, count=2)  # two free items, 3 stamps each
+        redeemed._void(self.bakery, stamps=3)
+        self.assertEqual((self.card.stamp_count, redemption.state), (3, "issued"))
+        redeemed._void(self.bakery, stamps=30)  # never more than the reward spent
+        self.assertEqual((self.card.stamp_count, redemption.state), (6, "cancelled"))
+        with self.assertRaises(LoyaltyPlusRefusal) as caught:
+            redeemed._void(self.bakery, stamps=3)
+        self.assertEqual(caught.exception.code, "void_refused")
+        self.assertLedgerMatches(self.card)
+
+    def test_purchase_voided_up_to_what_is_left(self):
+        earned = self.card._earn(10, self.bakery, order_ref="NET-1")  # 100 points
+        with self.assertRaises(LoyaltyPlusRefusal) as caught:
+            earned._void(self.bakery, amount=12)
+        self.assertEqual(caught.exception.code, "validation_error")
+        earned._void(self.bakery, amount=4)
+        result = earned._void(self.bakery, amount=12, up_to_remaining=True)
+        self.assertEqual(result["points"], -60)
+        self.assertEqual(self.card.points_balance, 20)  # the welcome bonus
+        self.assertLedgerMatches(self.card)

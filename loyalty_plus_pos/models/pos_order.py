@@ -320,36 +320,11 @@ class PosOrder(models.Model):
                 )
         return notes
 
-    def _lp_give_back_stamps(self, card, line, origin, shop):
-        """A returned free item of a stamp card: its full card goes back on the customer's card (one
-        card per item returned, never more than the items the original line spent).
-
-        The engine's ``_void`` gives back a whole redemption; a line of several free items comes
-        back item by item, so the ledger row is written here."""
+    def _lp_returned_stamps(self, line, origin):
+        """The stamps a returned line of free items of a stamp card gives back: a full card per
+        item returned (the engine never gives back more than the reward spent)."""
         original = line.refunded_orderline_id
-        spent = -origin.stamps_delta
-        per_item = spent // max(int(abs(original.qty)), 1)
-        given_back = sum(
-            self.env["loyalty_plus.transaction"]
-            .sudo()
-            .search([("origin_transaction_id", "=", origin.id), ("transaction_type", "=", "stamp_refunded")])
-            .mapped("stamps_delta")
-        )
-        stamps = min(per_item * int(abs(line.qty)), spent - given_back)
-        if stamps <= 0:
-            return
-        if given_back + stamps == spent:  # every free item is back: its code is void too
-            self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])._cancel()
-        card.with_env(self.env)._apply_ledger(
-            {
-                "transaction_type": "stamp_refunded",
-                "stamps_delta": stamps,
-                "shop_id": shop.id,
-                "origin_transaction_id": origin.id,
-                "order_ref": self.uuid,
-            },
-            lock=False,
-        )
+        return -origin.stamps_delta // max(int(abs(original.qty)), 1) * int(abs(line.qty))
 
     def _lp_restore_vouchers(self):
         """A returned voucher line: the customer gets the code back, to use another day."""
@@ -421,11 +396,13 @@ class PosOrder(models.Model):
         note = self.env._("Refund %(order)s", order=self.pos_reference or self.name)
         for line in refund_lines.filtered(lambda ln: ln.refunded_orderline_id.lp_transaction_id):
             origin = line.refunded_orderline_id.lp_transaction_id.sudo()
+            if origin.transaction_type not in ("stamp_redeemed", "points_redeemed"):
+                continue
+            void_values = {}
             if origin.transaction_type == "stamp_redeemed":
-                self._lp_give_back_stamps(card, line, origin, shop)
-                continue
-            if origin.transaction_type != "points_redeemed":
-                continue
+                void_values["stamps"] = self._lp_returned_stamps(line, origin)
+                if not void_values["stamps"]:
+                    continue
             redemption = self.env["loyalty_plus.redemption"].sudo().search([("transaction_id", "=", origin.id)])
             if line.refunded_orderline_id.lp_issued_code and redemption.state == "used":
                 # a voucher kept for later and already spent: its points cannot come back
@@ -438,7 +415,7 @@ class PosOrder(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    origin.with_env(self.env)._void(shop, note=note)
+                    origin.with_env(self.env)._void(shop, note=note, **void_values)
             except (UserError, AccessError) as error:
                 notes.append(self.env._("Points not given back: %(reason)s", reason=error.args[0]))
         earned = Transaction.search(
@@ -457,14 +434,12 @@ class PosOrder(models.Model):
             )
         )
         if earned and self.currency_id.compare_amounts(returned, 0) > 0:
-            # the goods were paid net of the order's rewards: never ask back more of the purchase
-            # than its ledger row still holds
-            voided = Transaction.search([("origin_transaction_id", "=", earned.id)])
-            amount = min(returned, earned.amount + sum(voided.mapped("amount")))
-            if self.currency_id.compare_amounts(amount, 0) > 0:
-                try:
-                    with self.env.cr.savepoint():
-                        earned.with_env(self.env)._void(shop, amount=amount, note=note)
-                except (UserError, AccessError) as error:
-                    notes.append(self.env._("Points not voided: %(reason)s", reason=error.args[0]))
+            try:
+                with self.env.cr.savepoint():
+                    # the goods were paid net of the order's rewards: what is left of the purchase
+                    # at most
+                    amount = card.program_id._convert_purchase(returned, self.currency_id)
+                    earned.with_env(self.env)._void(shop, amount=amount, note=note, up_to_remaining=True)
+            except (UserError, AccessError) as error:
+                notes.append(self.env._("Points not voided: %(reason)s", reason=error.args[0]))
         return notes

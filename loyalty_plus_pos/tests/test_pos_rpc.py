@@ -285,11 +285,11 @@ class TestLoyaltyPlusPosRpc(LoyaltyPlusPosCommon):
                 self.assertRegex(data["message"], self._message_pattern("loyalty_plus", msgid))
                 if card:
                     self.assertEqual(data["context"]["card"]["id"], card.id)
-        # the POS's own refusals, translated with the POS module's texts
+        # a voucher code the customer brings: refused by the redemption model
         _result, error = self._jsonrpc("pos.order", "lp_read_voucher", [config, "nope-code"], lang="fr_FR")
         self.assertEqual(error["data"]["context"]["code"], "voucher_not_found")
         self.assertRegex(
-            error["data"]["message"], self._message_pattern("loyalty_plus_pos", "Unknown voucher code %(code)s.")
+            error["data"]["message"], self._message_pattern("loyalty_plus", "Unknown voucher code %(code)s.")
         )
 
     def _assert_done(self, call):
