@@ -1,5 +1,6 @@
 import threading
 import uuid
+from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
@@ -7,9 +8,26 @@ import odoo.http
 from odoo import api
 from odoo.fields import Command
 from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import TransactionCase
+from odoo.tests import BaseCase, TransactionCase, get_db_name
 
 from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
+
+
+class CommittedDataCase(BaseCase):
+    """Tests whose data is committed: each till, request or cron among them is a connection of its
+    own (the racing and read-only-transaction tests). They remove what they committed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+
+    @classmethod
+    @contextmanager
+    def committed_env(cls):
+        """A superuser environment on a cursor of its own, committed at the end of the block."""
+        with cls.registry.cursor() as cr:
+            yield api.Environment(cr, api.SUPERUSER_ID, {})
 
 
 def serve_threaded(case):
@@ -40,6 +58,26 @@ def create_committed_merchant(env, name, **program_vals):
         {"name": name, "company_id": company.id, "require_staff_pin": False, **program_vals}
     )
     return company, program
+
+
+def create_committed_cashier(env, company, name):
+    """A cashier of ``company`` (internal user with the Loyalty+ cashier rights), for the tests
+    whose data is committed: the login holds the company's id, so that runs never collide."""
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": name,
+                "login": f"{name.lower().replace(' ', '_')}_{company.id}",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "group_ids": [
+                    Command.set([env.ref("base.group_user").id, env.ref("loyalty_plus.group_loyalty_plus_cashier").id])
+                ],
+            }
+        )
+    )
 
 
 def remove_committed_merchant(cr, company_id, program_id, partner_ids=()):

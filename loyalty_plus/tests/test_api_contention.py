@@ -9,14 +9,13 @@ import odoo.http
 import odoo.service.model
 from odoo import api
 from odoo.fields import Command
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import get_db_name, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
 from odoo.addons.loyalty_plus.models.loyalty_plus_rate_limit import READ_FLUSH_HITS
 
-from .common import create_committed_merchant, remove_committed_merchant, serve_threaded
+from .common import CommittedDataCase, create_committed_merchant, remove_committed_merchant, serve_threaded
 
 CLIENTS = 16
 START_POINTS = 1000
@@ -24,7 +23,7 @@ RATE_LIMIT = 5
 
 
 @tagged("post_install", "-at_install")
-class TestApiContention(BaseCase):
+class TestApiContention(CommittedDataCase):
     """Many clients writing on ONE card at once, over HTTP, on a server that really serves them in
     parallel (each request with its own database transaction, the server's own retries).
 
@@ -35,9 +34,7 @@ class TestApiContention(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(
                 env,
                 "API Contention",

@@ -6,25 +6,22 @@ from psycopg2.errors import SerializationFailure
 from odoo import api
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
-class TestApiIdempotencyRace(BaseCase):
+class TestApiIdempotencyRace(CommittedDataCase):
     """Retries of one write racing in separate database transactions: the unique index on
     (integration, idempotency key) lets one of them act and the others replay its answer."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(
                 env,
                 "API Race",

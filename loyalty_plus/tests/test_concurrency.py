@@ -5,19 +5,17 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import api
 from odoo.exceptions import UserError
-from odoo.fields import Command
-from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_card import BALANCE_FIELDS  # noqa: F401 - module must load
 
-from .common import create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, create_committed_cashier, create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
-class TestLoyaltyPlusConcurrency(BaseCase):
+class TestLoyaltyPlusConcurrency(CommittedDataCase):
     """Two tills on one card at the same instant, each in its own database transaction.
 
     The data is committed (the tills are separate connections), and removed afterwards.
@@ -27,9 +25,7 @@ class TestLoyaltyPlusConcurrency(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(
                 env,
                 "Race",
@@ -45,23 +41,7 @@ class TestLoyaltyPlusConcurrency(BaseCase):
             partner = env["res.partner"].create({"name": "Racer"})
             card = env["loyalty_plus.card"].create({"partner_id": partner.id, "program_id": program.id})
             card._apply_ledger({"transaction_type": "points_earned", "points_delta": 150, "shop_id": company.id})
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": "Race Cashier",
-                        "login": f"race_cashier_{company.id}",
-                        "company_id": company.id,
-                        "company_ids": [Command.set(company.ids)],
-                        "group_ids": [
-                            Command.set(
-                                [env.ref("base.group_user").id, env.ref("loyalty_plus.group_loyalty_plus_cashier").id]
-                            )
-                        ],
-                    }
-                )
-            )
+            user = create_committed_cashier(env, company, "Race Cashier")
             cls.ids = {
                 "company": company.id,
                 "program": program.id,

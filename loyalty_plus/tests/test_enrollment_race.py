@@ -4,24 +4,21 @@ import time
 
 from odoo import api
 from odoo.exceptions import ConcurrencyError
-from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 
-from .common import create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
-class TestEnrollmentRace(BaseCase):
+class TestEnrollmentRace(CommittedDataCase):
     """Enrollments of one email at the same time, each on its own connection, as requests run
     them (committed; removed afterwards)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(env, "Enroll race", welcome_bonus_points=5)
             cls.company_id, cls.program_id = company.id, program.id
         cls.emails = []

@@ -1,12 +1,11 @@
 from datetime import date, datetime, timedelta
 
 from odoo import api
-from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
-from .common import LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
 
 T0 = datetime(2026, 1, 5, 10, 0, 0)
 
@@ -324,7 +323,7 @@ class TestLifecycleCrons(LoyaltyPlusCase):
 
 
 @tagged("post_install", "-at_install")
-class TestExpirationParallel(BaseCase):
+class TestExpirationParallel(CommittedDataCase):
     """The expiration as it runs in production: partitions side by side in threads, each on its own
     connection, committing chunk by chunk, next to a till that holds a card. The data is committed,
     and removed afterwards."""
@@ -332,9 +331,7 @@ class TestExpirationParallel(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(
                 env,
                 "Expiry",
@@ -354,7 +351,7 @@ class TestExpirationParallel(BaseCase):
             )
             busy._apply_ledger({"transaction_type": "points_earned", "points_delta": 7, "shop_id": company.id})
             env.flush_all()
-            cr.execute(
+            env.cr.execute(
                 "UPDATE loyalty_plus_card SET last_activity_date = now() at time zone 'UTC' - interval '200 days' "
                 "WHERE id IN %s",
                 [tuple(cards.ids)],

@@ -1,26 +1,23 @@
 from odoo import api
 from odoo.fields import Command
-from odoo.modules.registry import Registry
 from odoo.sql_db import db_connect
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import get_db_name, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_rate_limit import READ_FLUSH_HITS
 
-from .common import create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, create_committed_cashier, create_committed_merchant, remove_committed_merchant
 
 
 @tagged("post_install", "-at_install")
-class TestReadPathsOnReplica(BaseCase):
+class TestReadPathsOnReplica(CommittedDataCase):
     """Lookups and history run in a read-only PostgreSQL transaction, the kind a replica serves
     (``--db_replica_host``): any write on their path would fail there."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(
                 env,
                 "Replica",
@@ -35,23 +32,7 @@ class TestReadPathsOnReplica(BaseCase):
             partner = env["res.partner"].create({"name": "Replica Reader", "email": "replica.reader@example.com"})
             card = env["loyalty_plus.card"].create({"partner_id": partner.id, "program_id": program.id})
             card._earn(12, company, order_ref="REPLICA-1")
-            cashier = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": "Replica Cashier",
-                        "login": f"replica_cashier_{company.id}",
-                        "company_id": company.id,
-                        "company_ids": [Command.set(company.ids)],
-                        "group_ids": [
-                            Command.set(
-                                [env.ref("base.group_user").id, env.ref("loyalty_plus.group_loyalty_plus_cashier").id]
-                            )
-                        ],
-                    }
-                )
-            )
+            cashier = create_committed_cashier(env, company, "Replica Cashier")
             integration = env["loyalty_plus.integration"].create(
                 {"name": "Replica reader", "company_id": company.id, "shop_ids": [Command.set(company.ids)]}
             )

@@ -4,12 +4,11 @@ from freezegun import freeze_time
 
 from odoo import api
 from odoo.exceptions import AccessError
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 
 from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 
-from .common import LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
+from .common import CommittedDataCase, LoyaltyPlusCase, create_committed_merchant, remove_committed_merchant
 
 T0 = datetime(2026, 12, 7, 9, 0)
 
@@ -82,16 +81,14 @@ class TestStaffPinEscalation(LoyaltyPlusCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWrongPinSurvivesRollback(BaseCase):
+class TestWrongPinSurvivesRollback(CommittedDataCase):
     """A wrong PIN is refused (the caller's transaction rolls back) and still counts: it is written
     on a cursor of its own. Committed data: the till is a connection of its own."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with cls.committed_env() as env:
             company, program = create_committed_merchant(env, "Pin", program_type="stamps", require_staff_pin=True)
             partner = env["res.partner"].create({"name": "Pin Customer", "email": "pin.customer@example.com"})
             card = env["loyalty_plus.card"].create({"partner_id": partner.id, "program_id": program.id})

@@ -8,12 +8,15 @@ import time
 from datetime import datetime, timedelta
 
 from odoo import api
-from odoo.fields import Command
-from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
+from odoo.tests import freeze_time, tagged
 
-from odoo.addons.loyalty_plus.tests.common import create_committed_merchant, remove_committed_merchant
+from odoo.addons.loyalty_plus.tests.common import (
+    CommittedDataCase,
+    create_committed_cashier,
+    create_committed_merchant,
+    remove_committed_merchant,
+)
 
 from ..tools import google_wallet
 from ..tools.google_wallet import clear_token_cache
@@ -35,7 +38,7 @@ PARAMS = ("loyalty_plus_wallet.google_api_url", "loyalty_plus_wallet.apns_host",
 
 
 @tagged("post_install", "-at_install")
-class TestPushCronConcurrency(BaseCase):
+class TestPushCronConcurrency(CommittedDataCase):
     """Card A's push is held at Google or APNs while a till earns points on card A in a transaction
     of its own; card B is queued behind it. The run must end clean, push B, keep A queued for the
     next run and count the notification Google was sent."""
@@ -43,7 +46,6 @@ class TestPushCronConcurrency(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
         pki = make_pki()
         cls.google = GoogleStandIn()
         cls.addClassCleanup(cls.google.close)
@@ -74,23 +76,7 @@ class TestPushCronConcurrency(BaseCase):
                     "loyalty_plus_wallet_google_service_account": json.dumps(account),
                 }
             )
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": "Wallet Race Cashier",
-                        "login": f"wallet_race_cashier_{company.id}",
-                        "company_id": company.id,
-                        "company_ids": [Command.set(company.ids)],
-                        "group_ids": [
-                            Command.set(
-                                [env.ref("base.group_user").id, env.ref("loyalty_plus.group_loyalty_plus_cashier").id]
-                            )
-                        ],
-                    }
-                )
-            )
+            user = create_committed_cashier(env, company, "Wallet Race Cashier")
             cls.ids = {"company": company.id, "program": program.id, "user": user.id, "partners": [], "passes": {}}
             cls.object_paths = {}
             for name in ("a", "b"):

@@ -5,11 +5,15 @@ import requests
 
 import odoo.http
 from odoo import api
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import get_db_name, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.loyalty_plus.tests.common import create_committed_merchant, remove_committed_merchant, serve_threaded
+from odoo.addons.loyalty_plus.tests.common import (
+    CommittedDataCase,
+    create_committed_merchant,
+    remove_committed_merchant,
+    serve_threaded,
+)
 
 from .common import CSRF_RE
 
@@ -18,7 +22,7 @@ BURSTS = 3
 
 
 @tagged("post_install", "-at_install")
-class TestEnrollmentRace(BaseCase):
+class TestEnrollmentRace(CommittedDataCase):
     """The same email submitted by several visitors at the same instant, over HTTP, on a server
     that serves them in parallel (each request in its own database transaction, with the server's
     own retries). HttpCase's server serves one request at a time on the test's cursor, where
@@ -28,7 +32,6 @@ class TestEnrollmentRace(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
         cls.slug = f"race-{uuid.uuid4().hex[:8]}"
         cls.emails = [f"race.{uuid.uuid4().hex[:8]}@example.com" for _burst in range(BURSTS)]
         with cls.registry.cursor() as cr:

@@ -63,6 +63,26 @@ patch(PosOrder.prototype, {
         return this.lines.filter((l) => l.lp_voucher_code && l.qty > 0).map((l) => l.lp_voucher_code);
     },
     /**
+     * A loyalty line of one ``product`` at a fixed ``price`` without taxes (its value is the
+     * reward's, not the product's), with the Loyalty+ ``values``; a message when the product is
+     * not in this point of sale.
+     */
+    lpCreateLoyaltyLine(product, price, values) {
+        if (!product) {
+            return _t("The product of this reward is not available in this point of sale.");
+        }
+        this.models["pos.order.line"].create({
+            order_id: this,
+            product_id: product,
+            qty: 1,
+            price_unit: price,
+            price_type: "manual",
+            tax_ids: [],
+            ...values,
+        });
+        return true;
+    },
+    /**
      * Add the line of a points reward the server said the card pays. A voucher is kept for
      * later: its line is free, and the code the server issues when the order syncs is printed on
      * the receipt. Returns true, or why the line cannot be added.
@@ -77,21 +97,11 @@ patch(PosOrder.prototype, {
         } else if (reward.reward_kind === "percent") {
             price = -((Math.max(this.priceIncl, 0) * reward.discount_percent) / 100);
         }
-        if (!product) {
-            return _t("The product of this reward is not available in this point of sale.");
-        }
-        this.models["pos.order.line"].create({
-            order_id: this,
-            product_id: product,
-            qty: 1,
-            price_unit: price,
-            price_type: "manual",
-            tax_ids: [],
+        return this.lpCreateLoyaltyLine(product, price, {
             full_product_name: reward.name,
             lp_reward_id: reward,
             lp_card_id: this.lp_card_id,
         });
-        return true;
     },
     /**
      * Amount and percent rewards follow the order as it is now (products removed or changed
@@ -130,17 +140,8 @@ patch(PosOrder.prototype, {
      */
     lpAddStampRewardLine(authorization) {
         const product = this.lpProgram?.stamps_reward_product_id || this.lpDiscountProduct;
-        if (!product) {
-            return _t("The product of this reward is not available in this point of sale.");
-        }
-        this.models["pos.order.line"].create({
-            order_id: this,
-            product_id: product,
-            qty: 1,
-            price_unit: 0,
-            price_type: "manual",
-            tax_ids: [],
-            full_product_name: authorization.card.stamp_reward || product.display_name,
+        return this.lpCreateLoyaltyLine(product, 0, {
+            full_product_name: authorization.card.stamp_reward || product?.display_name,
             lp_card_id: this.lp_card_id,
             lp_stamp_reward: true,
             lp_staff_pin_id: authorization.staff_pin_id
@@ -148,7 +149,6 @@ patch(PosOrder.prototype, {
                 : false,
             lp_grant: authorization.grant,
         });
-        return true;
     },
     /** Apply a voucher code (the server read it); it is used when the paid order syncs. */
     lpAddVoucherLine(voucher) {
@@ -169,19 +169,9 @@ patch(PosOrder.prototype, {
                     ? -Math.min(voucher.amount, total)
                     : -((total * voucher.percent) / 100);
         }
-        if (!product) {
-            return _t("The product of this reward is not available in this point of sale.");
-        }
-        this.models["pos.order.line"].create({
-            order_id: this,
-            product_id: product,
-            qty: 1,
-            price_unit: price,
-            price_type: "manual",
-            tax_ids: [],
+        return this.lpCreateLoyaltyLine(product, price, {
             full_product_name: voucher.description,
             lp_voucher_code: voucher.code,
         });
-        return true;
     },
 });
