@@ -491,48 +491,36 @@ class LoyaltyPlusApi(models.AbstractModel):
     def _api_begin(self, operation, shop_id, params=None):
         """The calling integration and the shop it acts for, once its rights and rate and the
         parameters ``params`` are checked."""
-        integration_sudo = (
-            self.env["loyalty_plus.integration"]
-            .sudo()
-            .search_fetch(
-                [("user_id", "=", self.env.uid)],
-                ["rate_limit_per_minute", "shop_ids", *OPERATION_FIELDS.values()],
-                limit=1,
-                order="id",
-            )
-        )
-        if not integration_sudo:
-            raise self._api_error(
-                "not_an_integration",
-                self.env._("Only Loyalty+ integrations can call this API."),
-            )
-        self._api_check_rate(integration_sudo, readonly=operation in READ_OPERATIONS)
-        if not integration_sudo._check_operation_allowed(operation):
+        Integration = self.env["loyalty_plus.integration"]
+        profile = Integration._get_api_profile(self.env.uid)
+        if not profile:
+            raise self._api_error("not_an_integration", self.env._("Only Loyalty+ integrations can call this API."))
+        integration_id, rate_limit, allowed, shop_ids = profile
+        integration_sudo = Integration.sudo().browse(integration_id)
+        self._api_check_rate(integration_sudo, rate_limit, readonly=operation in READ_OPERATIONS)
+        if operation not in allowed:
             raise self._api_error(
                 "operation_not_allowed",
                 self.env._("This integration may not %(operation)s.", operation=operation),
             )
         self._api_check_parameters(params or {})
         if shop_id in (None, False, 0):
-            shop = integration_sudo.shop_ids[:1]
+            shop_id = shop_ids[0] if shop_ids else 0
         else:
             shop_id = self._api_int(shop_id, "shop_id", minimum=1)
-            shop = integration_sudo.shop_ids.filtered(lambda s: s.id == shop_id)
-            if not shop:
-                raise self._api_error(
-                    "shop_not_allowed",
-                    self.env._("This integration may not act for this shop."),
-                )
-        return integration_sudo, shop.with_env(self.env)
+            if shop_id not in shop_ids:
+                raise self._api_error("shop_not_allowed", self.env._("This integration may not act for this shop."))
+        shop = self.env["res.company"].browse(shop_id or ())
+        return integration_sudo, shop
 
     @api.model
-    def _api_check_rate(self, integration_sudo, readonly=False):
+    def _api_check_rate(self, integration_sudo, rate_limit, readonly=False):
         """Count the call in the integration's minute; refuse it over the integration's limit.
 
         The counter is the database's (``loyalty_plus.rate_limit``), so the limit holds for the whole
         server, however many worker processes serve the calls."""
         retry_after = self.env["loyalty_plus.rate_limit"]._count_hits(
-            [(f"api:integration:{integration_sudo.id}", integration_sudo.rate_limit_per_minute)],
+            [(f"api:integration:{integration_sudo.id}", rate_limit)],
             readonly=readonly,  # lookups and history: counted in batches, no write per call
         )
         if request:
@@ -544,7 +532,7 @@ class LoyaltyPlusApi(models.AbstractModel):
                 "rate_limited",
                 self.env._(
                     "Too many calls: %(limit)s per minute allowed; retry in %(seconds)s seconds.",
-                    limit=integration_sudo.rate_limit_per_minute,
+                    limit=rate_limit,
                     seconds=retry_after,
                 ),
                 retry_after=retry_after,

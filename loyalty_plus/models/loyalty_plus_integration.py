@@ -26,6 +26,8 @@ WEBHOOK_EVENT_FIELDS = {
     "transaction.created": "webhook_transaction_created",
 }
 WEBHOOK_FIELDS = ("webhook_url", "active", "company_id", *WEBHOOK_EVENT_FIELDS.values())
+# What every API call reads of its integration (cached per user, see _get_api_profile).
+PROFILE_FIELDS = ("active", "user_id", "rate_limit_per_minute", "shop_ids", *OPERATION_FIELDS.values())
 
 
 def _generate_webhook_secret():
@@ -184,6 +186,25 @@ class LoyaltyPlusIntegration(models.Model):
         return frozenset(integrations_sudo.user_id.ids)
 
     @api.model
+    @tools.ormcache("uid")
+    def _get_api_profile(self, uid):
+        """What an API call of user ``uid`` needs of its integration, without a query per call:
+        ``(integration id, calls per minute, allowed operations, shop ids)``, or None when ``uid``
+        is no active integration's user (cached; cleared when an integration changes)."""
+        integration_sudo = self.sudo().search_fetch(
+            [("user_id", "=", uid)], ["rate_limit_per_minute", "shop_ids", *OPERATION_FIELDS.values()], limit=1
+        )
+        if not integration_sudo:
+            return None
+        allowed = frozenset(op for op, field in OPERATION_FIELDS.items() if integration_sudo[field])
+        return (
+            integration_sudo.id,
+            integration_sudo.rate_limit_per_minute,
+            allowed,
+            tuple(integration_sudo.shop_ids.ids),
+        )
+
+    @api.model
     @tools.ormcache()
     def _get_webhook_merchant_ids(self):
         """The merchants having an active integration with a webhook URL (cached: it is asked at
@@ -245,7 +266,7 @@ class LoyaltyPlusIntegration(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if any(field in vals for field in WEBHOOK_FIELDS):
+        if any(field in vals for field in (*WEBHOOK_FIELDS, *PROFILE_FIELDS)):
             self.env.registry.clear_cache()
         if "shop_ids" in vals:
             if not self.env.su and self.shop_ids - self.env.user.company_ids:
