@@ -901,7 +901,7 @@ class LoyaltyPlusCard(models.Model):
             "first_name": partner_name.split(" ")[0],
             "program_id": program.id,
             "program_type": program.program_type,
-            "shop": card.shop_id.with_context(prefetch_fields=False).name,
+            "shop": card.shop_id._loyalty_plus_get_name(),
             "stamps": card.stamp_count,
             "stamps_target": program.stamps_target,
             "stamp_reward": program.stamps_reward_description if program.has_stamps else False,

@@ -66,9 +66,18 @@ class ResCompany(models.Model):
         parent_path = self.sudo().with_context(prefetch_fields=False).parent_path
         return int(parent_path.split("/", 1)[0]) if parent_path else self.id
 
+    def _loyalty_plus_get_name(self):
+        """The shop's name as the cards show it (cached: every till operation shows it)."""
+        self.ensure_one()
+        return self._loyalty_plus_name(self.id, self.env.lang)
+
+    @tools.ormcache("company_id", "lang")
+    def _loyalty_plus_name(self, company_id, lang):
+        return self.sudo().browse(company_id).with_context(prefetch_fields=False, lang=lang).name
+
     def write(self, vals):
-        if "parent_id" in vals:
-            self.env.registry.clear_cache()  # the shops' merchants
+        if "parent_id" in vals or "name" in vals:
+            self.env.registry.clear_cache()  # the shops' merchants and names
         return super().write(vals)
 
     def _loyalty_plus_is_shop_of(self, merchant):

@@ -114,17 +114,17 @@ class LoyaltyPlusCard(models.Model):
     @api.model
     def _lp_get_shop(self, config_id):
         """The shop of a till: its company (the merchant or a branch)."""
-        # one query: the access rights here, the company by _get_shop (a till of a company the
-        # user may not act for is refused there, without the record-rule query)
+        # no query: the access rights here, the till's company cached, and _get_shop refuses a
+        # till of a company the user may not act for (without the record-rule query)
         self.env["pos.config"].check_access("read")
         try:
             config_id = int(config_id)
         except (TypeError, ValueError):
             config_id = 0
-        config = self.env["pos.config"].sudo().search_fetch([("id", "=", config_id)], ["company_id"], limit=1)
-        if not config:
+        company_id = self.env["pos.config"]._lp_get_company_id(config_id)
+        if not company_id:
             raise LoyaltyPlusRefusal("validation_error", self.env._("Unknown point of sale."))
-        return self._get_shop(config.company_id.id)
+        return self._get_shop(company_id)
 
     @api.model
     def _lp_count(self, count):

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, models, tools
 
 
 class PosConfig(models.Model):
@@ -10,6 +10,18 @@ class PosConfig(models.Model):
         if read_records:
             read_records[0]["_lp_discount_product_id"] = self._lp_get_discount_product().id
         return read_records
+
+    def write(self, vals):
+        if "company_id" in vals or "active" in vals:
+            self.env.registry.clear_cache()  # _lp_get_company_id
+        return super().write(vals)
+
+    @api.model
+    @tools.ormcache("config_id")
+    def _lp_get_company_id(self, config_id):
+        """The company (shop) of the active till ``config_id``, or 0; cached: every till call asks."""
+        config = self.sudo().search_fetch([("id", "=", config_id)], ["company_id"], limit=1)
+        return config.company_id.id or 0
 
     @api.model
     def _lp_get_discount_product(self):
