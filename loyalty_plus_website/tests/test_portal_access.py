@@ -97,3 +97,24 @@ class TestPortalAccess(LoyaltyPlusWebsiteCase):
         response = self.url_open(f"/my/loyalty/{self.card_lea.id}", allow_redirects=False)
         self.assertEqual(response.status_code, 303)
         self.assertIn("/web/login", response.headers["Location"])
+
+    def test_portal_ledger_shows_the_shop_not_the_staff(self):
+        """Who served the customer is the shop's business: a portal customer reads the shop of each
+        of their ledger rows, never the staff member, the cashier or the request's origin."""
+        pin = self.env["loyalty_plus.staff_pin"].create(
+            {"name": "Anna Cashier", "program_id": self.program.id, "shop_id": self.bakery.id, "new_pin": "1234"}
+        )
+        self.card_lea._apply_ledger(
+            {"transaction_type": "stamp_earned", "stamps_delta": 1, "shop_id": self.bakery.id, "staff_pin_id": pin.id}
+        )
+        rows = self.card_lea.transaction_ids.with_user(self.portal_lea)
+        self.assertEqual(rows[:1].shop_id.sudo(), self.bakery)
+        for field in ("staff_pin_id", "user_id", "admin_user_id", "request_ip", "user_agent"):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                rows.read([field])
+        pin.name = "Annabelle Cashier"
+        self.authenticate("lp_web_lea", "lp_web_lea")
+        response = self.url_open(f"/my/loyalty/{self.card_lea.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Web Bakery", response.text)
+        self.assertNotIn("Annabelle Cashier", response.text)
