@@ -378,6 +378,15 @@ class WalletCase(LoyaltyPlusCase):
         )
         cls.Pass = cls.env["loyalty_plus.wallet_pass"].with_context(loyalty_plus_wallet_retry_base_delay=0.01)
 
+    @classmethod
+    def _serve_apns(cls):
+        """The stand-in APNs server on 127.0.0.1, made the server the pushes go to."""
+        cls.apns = ApnsStandIn(cls.pki)
+        cls.addClassCleanup(cls.apns.close)
+        params = cls.env["ir.config_parameter"].sudo()
+        params.set_param("loyalty_plus_wallet.apns_host", cls.apns.host)
+        params.set_param("loyalty_plus_wallet.apns_ca_file", cls.apns.ca_file)
+
     def setUp(self):
         super().setUp()
         clear_token_cache()

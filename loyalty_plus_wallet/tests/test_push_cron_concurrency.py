@@ -288,11 +288,7 @@ class TestPushRetryAfter(WalletCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.apns = ApnsStandIn(cls.pki)
-        cls.addClassCleanup(cls.apns.close)
-        params = cls.env["ir.config_parameter"].sudo()
-        params.set_param("loyalty_plus_wallet.apns_host", cls.apns.host)
-        params.set_param("loyalty_plus_wallet.apns_ca_file", cls.apns.ca_file)
+        cls._serve_apns()
         cls.cron = cls.env.ref("loyalty_plus_wallet.ir_cron_loyalty_plus_wallet_push")
 
     def setUp(self):

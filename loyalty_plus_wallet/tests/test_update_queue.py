@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..tools.apns import APNS_PUSH_TYPE
-from .common import ISSUER_ID, PASS_TYPE_ID, ApnsStandIn, WalletCase
+from .common import ISSUER_ID, PASS_TYPE_ID, WalletCase
 
 # APNs device tokens are 64 hex digits
 TOK = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("ok", "gone", "bad", "flaky", "down", "cron")}
@@ -16,11 +16,7 @@ class TestUpdateQueue(WalletCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.apns = ApnsStandIn(cls.pki)
-        cls.addClassCleanup(cls.apns.close)
-        params = cls.env["ir.config_parameter"].sudo()
-        params.set_param("loyalty_plus_wallet.apns_host", cls.apns.host)
-        params.set_param("loyalty_plus_wallet.apns_ca_file", cls.apns.ca_file)
+        cls._serve_apns()
         cls.card2 = cls.env["loyalty_plus.card"].create(
             {"partner_id": cls.partner2.id, "program_id": cls.program.id, "shop_id": cls.bakery.id}
         )
