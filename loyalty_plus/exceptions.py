@@ -9,6 +9,7 @@ HTTP_STATUS_BY_CODE = {
     "shop_not_allowed": 403,
     "card_of_other_merchant": 403,
     "access_denied": 403,
+    "plan_limit": 403,
     "card_not_found": 404,
     "transaction_not_found": 404,
     "idempotency_conflict": 409,

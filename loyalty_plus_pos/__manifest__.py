@@ -9,12 +9,18 @@
     "depends": ["loyalty_plus", "point_of_sale"],
     "data": [
         "security/loyalty_plus_pos_security.xml",
+        "security/ir.model.access.csv",
+        "security/loyalty_plus_report_revenue_security.xml",
         "data/product_product_data.xml",
         "data/barcode_rule_data.xml",
         "views/pos_order_views.xml",
+        "views/loyalty_plus_transaction_views.xml",
+        "views/loyalty_plus_card_views.xml",
         "views/loyalty_plus_program_views.xml",
+        "report/loyalty_plus_report_revenue_views.xml",
     ],
     "demo": [
+        "demo/product_demo.xml",
         "demo/pos_config_demo.xml",
     ],
     "assets": {

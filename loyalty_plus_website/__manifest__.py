@@ -14,11 +14,16 @@
         "views/loyalty_plus_program_views.xml",
         "views/loyalty_plus_enrollment_templates.xml",
         "views/loyalty_plus_portal_templates.xml",
+        "views/website_merchant_templates.xml",
         "report/loyalty_plus_card_reports.xml",
         "data/website_pages.xml",
+        "data/website_get_started.xml",
+        "data/loyalty_plus_merchant_request_data.xml",
+        "views/loyalty_plus_merchant_request_views.xml",
     ],
     "demo": [
         "demo/loyalty_plus_website_demo.xml",
+        "demo/loyalty_plus_program_translations_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

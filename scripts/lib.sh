@@ -6,9 +6,9 @@ ODOO_PYTHONPATH="$ODOO_ROOT/usr/lib/python3/dist-packages"
 ODOO_ADDONS="$ODOO_PYTHONPATH/odoo/addons"
 VENV="$CACHE/venv"
 ODOO_CONF="$CACHE/odoo.conf"
-LP_MODULES="loyalty_plus,loyalty_plus_pos,loyalty_plus_website,loyalty_plus_wallet"
+LP_MODULES="loyalty_plus,loyalty_plus_pos,loyalty_plus_website,loyalty_plus_wallet,loyalty_plus_dashboard"
 # the Odoo modules ours depend on: installed once into a template database
-LP_DEPENDS="base,mail,portal,point_of_sale,website"
+LP_DEPENDS="base,mail,portal,point_of_sale,website,spreadsheet_dashboard"
 # the template database scripts/test.sh builds: one per checkout (its filestore lives in the
 # checkout), Odoo version and dependency set; the benchmarks copy it too
 lp_template_name() {

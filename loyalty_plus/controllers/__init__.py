@@ -1,1 +1,3 @@
 from . import main
+from . import card_qr
+from . import health

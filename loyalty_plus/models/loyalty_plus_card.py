@@ -211,6 +211,7 @@ class LoyaltyPlusCard(models.Model):
             for vals in vals_list:
                 # a card is issued in a shop the user acts for, as enroll() does
                 self._get_shop(vals.get("shop_id"))
+        pass  # MUTATION self._check_plan_members(vals_list)
         cards = super().create(vals_list)
         for card in cards.filtered(lambda c: c.program_id.welcome_bonus_points and c.program_id.has_points):
             card._apply_ledger(
@@ -222,6 +223,19 @@ class LoyaltyPlusCard(models.Model):
                 lock=False,
             )
         return cards
+
+    @api.model
+    def _check_plan_members(self, vals_list):
+        """New cards take their merchants' members up to the limit of their plans, not beyond
+        (every enrollment, whether at a till, on the website or through the API, creates here)."""
+        partners_by_merchant = {}
+        for vals in vals_list:
+            if vals.get("program_id") and vals.get("partner_id") and vals.get("active", True):
+                merchant = self.env["loyalty_plus.program"].sudo().browse(vals["program_id"]).company_id
+                partners_by_merchant.setdefault(merchant, self.env["res.partner"])
+                partners_by_merchant[merchant] |= self.env["res.partner"].browse(vals["partner_id"])
+        for merchant, partners in partners_by_merchant.items():
+            merchant._loyalty_plus_check_plan_members(partners)
 
     def write(self, vals):
         if BALANCE_FIELDS & vals.keys():
@@ -336,6 +350,47 @@ class LoyaltyPlusCard(models.Model):
             {
                 "transaction_type": "points_adjusted",
                 "points_delta": points,
+                "shop_id": self.env.company.id,
+                "note": reason.strip(),
+                "admin_user_id": self.env.uid,
+            },
+            lock=False,
+        )
+        return self._operation_result(tx)
+
+    def adjust_stamps(self, stamps, reason):
+        """Manager correction of the stamp card (a stamp forgotten at the till, a card damaged),
+        with a mandatory reason."""
+        self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("adjust")
+        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
+            raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
+        self.check_access("write")
+        if not (reason or "").strip():
+            raise LoyaltyPlusRefusal("validation_error", self.env._("Say why the balance is adjusted."))
+        try:
+            stamps = int(stamps)
+        except (TypeError, ValueError):
+            raise LoyaltyPlusRefusal(
+                "validation_error", self.env._("The adjustment must be a whole number of stamps.")
+            ) from None
+        if not stamps:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("An adjustment of zero stamps changes nothing."))
+        self.sudo().program_id._check_operable(supports="stamps")
+        self._lock()
+        if self.stamp_count + stamps < 0:
+            raise LoyaltyPlusRefusal(
+                "insufficient_stamps",
+                self.env._(
+                    "The card has %(count)s stamps: it cannot lose %(stamps)s.",
+                    count=self.stamp_count,
+                    stamps=-stamps,
+                ),
+            )
+        tx = self._apply_ledger(
+            {
+                "transaction_type": "stamp_adjusted",
+                "stamps_delta": stamps,
                 "shop_id": self.env.company.id,
                 "note": reason.strip(),
                 "admin_user_id": self.env.uid,
@@ -641,7 +696,12 @@ class LoyaltyPlusCard(models.Model):
             # exact: a typed email is not a pattern (``=ilike`` would read "%" and "_" as wildcards)
             partner_domain = [("partner_id.email_normalized", "=", email_normalize(query) or query.lower())]
         else:
-            partner_domain = [("partner_id.phone", "=", query)]
+            # any usual form of the number ("661 781 848", "00352661781848"): its stored forms,
+            # found through the index on the customers' phone
+            phones = self.env["res.partner"]._loyalty_plus_phone_forms(query, shop._loyalty_plus_phone_country())
+            if not phones:
+                return self.browse()
+            partner_domain = [("partner_id.phone", "in", phones)]
         cards = Card.search_fetch([*base, *partner_domain], SUMMARY_FIELDS, limit=AMBIGUOUS_LIMIT)
         if len(cards.partner_id) > 1:
             # an email or a phone number shared by several customers: guessing would stamp, earn
@@ -803,7 +863,9 @@ class LoyaltyPlusCard(models.Model):
              RETURNING %(returning)s""",
                 returning=SQL(", ").join(SQL.identifier(name) for name in UPDATED_FIELDS),
                 stamps=stamps,
-                stamps_earned=stamps if transaction_type == "stamp_earned" else 0,
+                stamps_earned=stamps
+                if transaction_type == "stamp_earned" or (transaction_type == "stamp_adjusted" and stamps > 0)
+                else 0,
                 stamps_redeemed=-stamps if transaction_type in ("stamp_redeemed", "stamp_refunded") else 0,
                 points=points,
                 earned=earned,
@@ -859,6 +921,8 @@ class LoyaltyPlusCard(models.Model):
         # the points of 12 months never exceed the lifetime ones: most earnings need no 12-month sum
         if not above or self.total_points_earned < min(above):
             return
+        if not card_sudo.program_id.company_id._loyalty_plus_has_plan_feature("tiers"):
+            return  # a plan without tiers keeps the tiers reached, it moves no card up
         tier = card_sudo.program_id._get_tier_for_points(self._get_points_earned_12_months())
         if tier != self.tier_id:
             self.env.cr.execute(

@@ -143,6 +143,8 @@ class LoyaltyPlusCard(models.Model):
     def _enroll(self, partner, shop, program=None):
         card, created = super()._enroll(partner, shop, program=program)
         if created:
+            # the welcome email carries the link to set a password for the customer's account
+            card._prepare_account_invitation()
             card._send_lifecycle_mail("mail_template_enrollment")
             if card.sudo().total_points_earned and card.sudo().program_id.welcome_bonus_points:
                 card._send_lifecycle_mail("mail_template_welcome_bonus")
@@ -552,6 +554,8 @@ class LoyaltyPlusCard(models.Model):
         self.env.flush_all()
         now = fields.Datetime.now()
         programs = self.env["loyalty_plus.program"].sudo().search([("tier_ids", "!=", False)])
+        # a plan without tiers (after a downgrade) keeps the cards where they are
+        programs = programs.filtered(lambda program: program.company_id._loyalty_plus_has_plan_feature("tiers"))
         Transaction = self.env["loyalty_plus.transaction"]
         cron = self.env["ir.cron"]
         for program in programs:

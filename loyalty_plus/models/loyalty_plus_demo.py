@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 import pytz
 
 from odoo import fields, models
+from odoo.fields import Command
 from odoo.tools import SQL
 
 from .loyalty_plus_card import luhn_check_digit
@@ -149,6 +150,33 @@ class LoyaltyPlusProgram(models.Model):
                 self._demo_return(payload, when, manager, dates)
         self._demo_backdate(dates)
 
+    def _demo_create_customer_login(self, email):
+        """Give the demo member with ``email`` a portal login (password = login, see readme/DEMO.md),
+        so the customer portal can be tried with a card and its history."""
+        self.ensure_one()
+        if self.env.ref("loyalty_plus.demo_user_customer", raise_if_not_found=False):
+            return
+        card = self.card_ids.filtered(lambda c: c.partner_id.email == email)[:1]
+        if not card:
+            return
+        user = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "partner_id": card.partner_id.id,
+                    "login": email,
+                    "password": email,
+                    "company_id": self.company_id.id,
+                    "company_ids": [Command.set(self.company_id.ids)],
+                    "group_ids": [Command.set(self.env.ref("base.group_portal").ids)],
+                }
+            )
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": "loyalty_plus.demo_user_customer", "record": user, "noupdate": True}]
+        )
+
     def _demo_plan_members(self, spec, shops, rng, today):
         weights = [shop["weight"] for shop in shops]
         profiles = list(spec["profiles"])
@@ -169,9 +197,8 @@ class LoyaltyPlusProgram(models.Model):
             # most members joined months ago, a few in the last weeks
             member["enrolled"] = today - timedelta(days=rng.choice([rng.randint(150, 350), rng.randint(4, 350)]))
             member["email"] = self._demo_email(member["name"])
-            member["phone"] = (
-                f"+352 {rng.choice(['621', '661', '691'])} {rng.randint(100, 999)} {rng.randint(100, 999)}"
-            )
+            # stored in E.164, as enrollment stores them
+            member["phone"] = f"+352{rng.choice(['621', '661', '691'])}{rng.randint(100, 999)}{rng.randint(100, 999)}"
             if not member["is_company"] and rng.random() < 0.6:
                 member["birthday"] = date(today.year - rng.randint(19, 78), 1, 1) + timedelta(days=rng.randint(0, 364))
         return members

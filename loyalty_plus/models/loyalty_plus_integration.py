@@ -253,6 +253,12 @@ class LoyaltyPlusIntegration(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        default_merchant = self.env.company.root_id
+        merchants = self.env["res.company"].browse(
+            {vals.get("company_id") or default_merchant.id for vals in vals_list}
+        )
+        for merchant in merchants:
+            merchant._loyalty_plus_check_plan_feature("api")
         integrations = super().create(vals_list)
         for integration in integrations:
             # the manager chose shops among their own companies; the user is then made by the system
@@ -335,6 +341,7 @@ class LoyaltyPlusIntegration(models.Model):
         self.check_access("write")
         if not self.active:
             raise ValidationError(self.env._("Restore the integration before giving it a key."))
+        self.company_id._loyalty_plus_check_plan_feature("api")
         days = int(duration_days or self.key_duration_days)
         description_sudo = (
             self.env["res.users.apikeys.description"]

@@ -80,6 +80,20 @@ class LoyaltyPlusProgram(models.Model):
     stamp_cooldown_minutes = fields.Integer(string="Minutes between stamps", default=15)
     max_stamps_per_day = fields.Integer(string="Stamps per card per day", default=5, help="0: no daily limit")
     require_staff_pin = fields.Boolean(string="Staff PIN required", default=True)
+    fraud_threshold = fields.Float(
+        string="Fraud watch threshold",
+        default=2.0,
+        digits=(16, 2),
+        help="The fraud watch flags a staff member whose stamps per hour, or voids and adjustments, "
+        "exceed this many times the shop's norm",
+    )
+    # reports
+    point_value = fields.Float(
+        string="Value of a point",
+        digits=(16, 4),
+        help="What one point costs the merchant when it is redeemed: the points liability is the points "
+        "outstanding times this value",
+    )
     # branding
     card_name = fields.Char(translate=True, help="Name printed on the card and the wallet passes")
     primary_color = fields.Char(default="#4F46E5")
@@ -89,6 +103,9 @@ class LoyaltyPlusProgram(models.Model):
     # terms
     terms_text = fields.Html(string="Terms", translate=True, sanitize=True)
     privacy_url = fields.Char(string="Privacy policy URL")
+    terms_url = fields.Char(
+        compute="_compute_terms_url", string="Terms address", help="Where customers read the program's terms"
+    )
 
     reward_ids = fields.One2many("loyalty_plus.reward", "program_id", string="Rewards")
     tier_ids = fields.One2many("loyalty_plus.tier", "program_id", string="Tiers")
@@ -113,6 +130,10 @@ class LoyaltyPlusProgram(models.Model):
         "CHECK (stamp_cooldown_minutes >= 0 AND max_stamps_per_day >= 0 AND points_expiration_days >= 0)",
         "Cooldown, daily limit and expiry cannot be negative.",
     )
+    _report_settings_positive = models.Constraint(
+        "CHECK (point_value >= 0 AND fraud_threshold > 0)",
+        "The value of a point cannot be negative and the fraud watch threshold must be positive.",
+    )
     _lifecycle_positive = models.Constraint(
         "CHECK (birthday_bonus_points >= 0 AND reengagement_days >= 0)",
         "The birthday bonus and the re-engagement delay cannot be negative.",
@@ -129,6 +150,10 @@ class LoyaltyPlusProgram(models.Model):
         )
         for program in self:
             program.card_count = counts.get(program._origin, 0)
+
+    def _compute_terms_url(self):
+        """The full address of the program's terms (the website addon publishes them)."""
+        self.terms_url = False
 
     @api.depends("program_type")
     def _compute_has_stamps_points(self):

@@ -21,6 +21,11 @@ RATE_LIMITS = {
 }
 IP_FACTOR = 5
 WINDOW_SECONDS = 60
+# Enrollment forms of the merchants' websites, per 10 minutes. Customers who join at the counter
+# over the shop's Wi-Fi share one IP address, each with their own email and phone: the cap per
+# address is loose, the caps per email address and per device (browser session) are tight.
+ENROLLMENT_LIMITS = {"ip": 60, "email": 3, "device": 10}
+ENROLLMENT_WINDOW_MINUTES = 10
 # Read paths (lookups, history) must write nothing per call, so that a replica can serve them: their
 # hits are counted in the worker process and written in batches of this many. The limit may then be
 # off by a few calls per process, and no hit is lost while its minute lasts.
@@ -77,6 +82,44 @@ class LoyaltyPlusRateLimit(models.Model):
                 "rate_limited",
                 self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds),
                 retry_after=seconds,
+            )
+
+    @api.model
+    def _get_enrollment_limit(self, scope):
+        """Enrollment form submissions allowed per 10 minutes and per ``scope`` (``ip``, ``email``,
+        ``device``); system parameter ``loyalty_plus.rate_limit.web_enroll_<scope>`` overrides the
+        default, 0 disables it."""
+        value = self.env["ir.config_parameter"].sudo().get_param(f"loyalty_plus.rate_limit.web_enroll_{scope}")
+        try:
+            return int(value) if value not in (None, False, "") else ENROLLMENT_LIMITS[scope]
+        except ValueError:
+            return ENROLLMENT_LIMITS[scope]
+
+    @api.model
+    def _check_enrollment(self, ip_address=None, email=None, device=None):
+        """Count one submission of a website enrollment form for each of ``ip_address``, ``email``
+        and ``device`` (an id of the visitor's browser) given; refuse it when one is over its cap
+        of the current 10 minutes. Refused submissions count too (their own cursor)."""
+        keys = [
+            (f"web_enroll:{scope}:{value}", self._get_enrollment_limit(scope))
+            for scope, value in (("ip", ip_address), ("email", (email or "").strip().lower()), ("device", device))
+            if value
+        ]
+        keys = [(key, cap) for key, cap in keys if cap > 0]
+        if not keys:
+            return
+        now = fields.Datetime.now()
+        window = now.replace(minute=now.minute - now.minute % ENROLLMENT_WINDOW_MINUTES, second=0, microsecond=0)
+        hits = self._write_hits({key: 1 for key, _cap in keys}, window)
+        if any(hits[key] > cap for key, cap in keys):
+            seconds = int((window + timedelta(minutes=ENROLLMENT_WINDOW_MINUTES) - now).total_seconds())
+            raise LoyaltyPlusRefusal(
+                "rate_limited",
+                self.env._(
+                    "Too many enrollment attempts came from your connection. Wait %(minutes)s minutes and try again.",
+                    minutes=max(1, -(-seconds // 60)),
+                ),
+                retry_after=max(1, seconds),
             )
 
     @api.model

@@ -8,6 +8,7 @@ from ..exceptions import LoyaltyPlusRefusal
 
 # no 0/O, 1/I/L: codes are read aloud and typed
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8  # without the dash in the middle: "ABCD-EFGH"
 
 
 class LoyaltyPlusRedemption(models.Model):
@@ -37,7 +38,8 @@ class LoyaltyPlusRedemption(models.Model):
 
     @api.model
     def _new_code(self):
-        return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(2))
+        half = CODE_LENGTH // 2
+        return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(half)) for _ in range(2))
 
     @api.model
     def _issue(self, transaction, description, reward=None):
@@ -54,12 +56,19 @@ class LoyaltyPlusRedemption(models.Model):
 
     @api.model
     def _normalize_code(self, code):
-        return (code or "").strip().upper()
+        """The stored form of a code as typed or read aloud: "abcd efgh", "ABCDEFGH" and
+        " abcd-efgh " are "ABCD-EFGH"."""
+        code = "".join(char for char in (code or "").upper() if char.isalnum())
+        if len(code) == CODE_LENGTH:
+            return f"{code[: CODE_LENGTH // 2]}-{code[CODE_LENGTH // 2 :]}"
+        return code
 
     @api.model
-    def _get_usable(self, code, merchant=None):
+    def _get_usable(self, code, merchant=None, card=None):
         """The issued, unused redemption of ``code`` (of ``merchant`` when given), else a refusal:
-        ``validation_error`` (no code), ``voucher_not_found``, ``voucher_not_usable``."""
+        ``validation_error`` (no code), ``voucher_not_found``, ``voucher_not_usable``, and
+        ``voucher_of_other_member`` when the order is a member's (``card``) and the code was
+        issued to another card: a voucher serves the member it was issued to."""
         code = self._normalize_code(code)
         if not code:
             raise LoyaltyPlusRefusal("validation_error", self.env._("Type the voucher code."))
@@ -71,6 +80,14 @@ class LoyaltyPlusRedemption(models.Model):
             raise LoyaltyPlusRefusal("voucher_not_found", self.env._("Unknown voucher code %(code)s.", code=code))
         if redemption.state != "issued":
             raise redemption._not_usable()
+        if card and redemption.card_id != card:
+            raise LoyaltyPlusRefusal(
+                "voucher_of_other_member",
+                self.env._(
+                    "The voucher %(code)s was issued to another member: it can be used only on that member's order.",
+                    code=redemption.code,
+                ),
+            )
         return redemption
 
     def _not_usable(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LoyaltyPlusTier(models.Model):
@@ -23,3 +23,12 @@ class LoyaltyPlusTier(models.Model):
     _threshold_unique = models.UniqueIndex(
         "(program_id, threshold_points)", "Two tiers of a program cannot have the same threshold."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        programs = (
+            self.env["loyalty_plus.program"].sudo().browse({vals.get("program_id") for vals in vals_list} - {None})
+        )
+        for merchant in programs.company_id:
+            merchant._loyalty_plus_check_plan_feature("tiers")
+        return super().create(vals_list)

@@ -9,6 +9,7 @@ TRANSACTION_TYPES = [
     ("stamp_redeemed", "Stamps redeemed"),
     ("stamp_voided", "Stamp voided"),
     ("stamp_refunded", "Stamps given back"),
+    ("stamp_adjusted", "Stamps adjusted"),
     ("points_earned", "Points earned"),
     ("points_redeemed", "Points redeemed"),
     ("points_refunded", "Points refunded"),

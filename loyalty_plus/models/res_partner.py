@@ -26,6 +26,8 @@ CARD_MEMBER_FIELDS = {"name", "lang"}
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # a till finds a member by phone number: one index lookup among a million customers
+    phone = fields.Char(index="btree_not_null")
     loyalty_plus_card_ids = fields.One2many("loyalty_plus.card", "partner_id", string="Loyalty cards")
     loyalty_plus_card_count = fields.Integer(compute="_compute_loyalty_plus_card_count", string="Loyalty cards count")
     birthday = fields.Date()
@@ -77,9 +79,33 @@ class ResPartner(models.Model):
         return birthday
 
     @api.model
-    def _loyalty_plus_member_errors(self, name, email, phone=None, lang=None, birthday=None):
+    def _loyalty_plus_normalize_phone(self, phone, country):
+        """``phone`` in E.164 ("+352661781848"), read in the numbering plan of ``country`` (the
+        merchant's), or False when it is no valid number: "661 781 848", "+352 661 781 848" and
+        "00352661781848" are one number in Luxembourg, stored and searched in that one form."""
+        if not phone:
+            return False
+        return self._phone_format_number(phone, country or self.env["res.country"], force_format="E164")
+
+    @api.model
+    def _loyalty_plus_phone_forms(self, query, country):
+        """The stored forms of the number ``query`` designates: E.164 (what enrollment stores),
+        and for customers recorded otherwise, the international form and the query as typed.
+        Empty when ``query`` has no digit."""
+        if not any(char.isdigit() for char in query):
+            return []
+        forms = {query}
+        if e164 := self._loyalty_plus_normalize_phone(query, country):
+            forms.add(e164)
+            forms.add(self._phone_format_number(e164, country, force_format="INTERNATIONAL") or e164)
+        return sorted(forms)
+
+    @api.model
+    def _loyalty_plus_member_errors(self, name, email, phone=None, lang=None, birthday=None, country=None):
         """``(values, errors)``: the customer's details cleaned, and a translated message per
-        invalid field. The rules of every way in (website form, till, API)."""
+        invalid field. The rules of every way in (website form, till, API). The phone number is
+        read in ``country``'s numbering plan (the merchant's; else the current company's) and
+        comes back in E.164."""
         values = {
             "name": (name or "").strip(),
             "email": (email or "").strip().lower(),
@@ -111,6 +137,15 @@ class ResPartner(models.Model):
             errors.setdefault(
                 "phone", self.env._("Enter a phone number with at least 6 digits, like +352 621 123 456.")
             )
+        if phone and "phone" not in errors:
+            country = country or self.env.company._loyalty_plus_phone_country()
+            values["phone"] = self._loyalty_plus_normalize_phone(phone, country)
+            if not values["phone"]:
+                values["phone"] = phone
+                errors["phone"] = self.env._(
+                    "%(phone)s is not a valid phone number: enter one like +352 621 123 456.",
+                    phone=shorten(phone, 30, placeholder="…"),
+                )
         if lang and lang not in dict(self.env["res.lang"].get_installed()):
             errors["lang"] = self.env._("%(lang)s is not a language of this database.", lang=shorten(lang, 20))
         try:
@@ -120,10 +155,10 @@ class ResPartner(models.Model):
         return values, errors
 
     @api.model
-    def _loyalty_plus_check_member_values(self, name, email, phone=None, lang=None, birthday=None):
+    def _loyalty_plus_check_member_values(self, name, email, phone=None, lang=None, birthday=None, country=None):
         """The customer's details cleaned (see ``_loyalty_plus_member_errors``), or a refusal
         naming the first invalid field."""
-        values, errors = self._loyalty_plus_member_errors(name, email, phone, lang, birthday)
+        values, errors = self._loyalty_plus_member_errors(name, email, phone, lang, birthday, country=country)
         for field in ("name", "email", "phone", "lang", "birthday"):
             if field in errors:
                 raise LoyaltyPlusRefusal("validation_error", errors[field], field=field)
@@ -159,22 +194,29 @@ class ResPartner(models.Model):
             raise ConcurrencyError(f"another transaction enrolled {email} meanwhile")
 
     @api.model
+    def _loyalty_plus_find_member(self, email, merchant=None):
+        """The customer with this email (exact match: a typed email is not a pattern); with
+        ``merchant``, only a shared contact or one of the merchant's own."""
+        domain = [("email_normalized", "=", email_normalize(email) or email)]
+        if merchant:
+            domain.append(("company_id", "in", [False, merchant.id]))
+        return self.sudo().search(domain, limit=1).with_env(self.env)
+
     def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None, merchant=None):
         """The customer with this email, or a new one. Validates what it is given.
 
         With ``merchant``, only shared contacts and the merchant's own are found, and a new one is
         the merchant's: another merchant's customers are neither revealed nor linked."""
-        values = self._loyalty_plus_check_member_values(name, email, phone, lang, birthday)
+        values = self._loyalty_plus_check_member_values(
+            name, email, phone, lang, birthday, country=merchant._loyalty_plus_phone_country() if merchant else None
+        )
         name, email, phone, birthday = values["name"], values["email"], values["phone"], values["birthday"]
         self._loyalty_plus_lock_email(email)
-        # exact match: a typed email is not a pattern. An existing customer is never changed from
-        # here: a stranger could otherwise attach their phone number to someone else's record.
-        domain = [("email_normalized", "=", email)]
-        if merchant:
-            domain.append(("company_id", "in", [False, merchant.id]))
-        partner_sudo = self.sudo().search(domain, limit=1)
-        if partner_sudo:
-            return partner_sudo.with_env(self.env)
+        # An existing customer is never changed from here: a stranger could otherwise attach their
+        # phone number to someone else's record.
+        partner = self._loyalty_plus_find_member(email, merchant=merchant)
+        if partner:
+            return partner
         vals = {"name": name, "email": email, "phone": phone or False, "birthday": birthday}
         if merchant:
             vals["company_id"] = merchant.id

@@ -19,3 +19,7 @@ from . import test_api_audit
 from . import test_refusals
 from . import test_staff_pin_lockout
 from . import test_read_paths
+from . import test_lookups
+from . import test_plans
+from . import test_reports
+from . import test_health

@@ -52,7 +52,11 @@ def create_committed_merchant(env, name, **program_vals):
     """A merchant of its own and its program, for the tests whose data is committed (several
     connections racing): a unique name, so that a run never meets the rows of another."""
     company = env["res.company"].create(
-        {"name": f"{name} {uuid.uuid4().hex[:8]}", "currency_id": env.ref("base.EUR").id}
+        {
+            "name": f"{name} {uuid.uuid4().hex[:8]}",
+            "currency_id": env.ref("base.EUR").id,
+            "loyalty_plus_plan_id": env.ref("loyalty_plus.plan_enterprise").id,
+        }
     )
     program = env["loyalty_plus.program"].create(
         {"name": name, "company_id": company.id, "require_staff_pin": False, **program_vals}
@@ -101,7 +105,9 @@ class LoyaltyPlusCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Company = cls.env["res.company"]
+        # Enterprise: these tests exercise every feature (the plans' limits have tests of their own)
+        enterprise = cls.env.ref("loyalty_plus.plan_enterprise")
+        Company = cls.env["res.company"].with_context(default_loyalty_plus_plan_id=enterprise.id)
         cls.bakery = Company.create({"name": "Test Bakery", "currency_id": cls.env.ref("base.EUR").id})
         cls.branch_esch = Company.create({"name": "Test Bakery Esch", "parent_id": cls.bakery.id})
         cls.branch_diff = Company.create({"name": "Test Bakery Differdange", "parent_id": cls.bakery.id})

@@ -67,3 +67,31 @@ class TestLifecycleEmails(LoyaltyPlusCase):
         self.assertTrue(self.card._send_lifecycle_mail("mail_template_points_expiring"))
         self.card.marketing_consent = True
         self.assertTrue(self.card._send_lifecycle_mail("mail_template_reengagement", marketing=True))
+
+    def test_every_email_is_html_in_the_merchant_layout(self):
+        """Every card email goes out in the layout of the merchant: its name on the program's colour,
+        the message, then the link into the customer's account, in the customer's language."""
+        self.program.primary_color = "#8A3B12"
+        account_button = {
+            "en_US": "Set my password",
+            "fr_FR": "Choisir mon mot de passe",
+            "de_DE": "Mein Passwort festlegen",
+            "lb_LU": "Mäi Passwuert festleeën",
+        }
+        self.card._prepare_account_invitation()
+        for lang, button in account_button.items():
+            self.partner.lang = lang
+            for xmlid in TEMPLATES:
+                with self.subTest(lang=lang, template=xmlid):
+                    before = self.env["mail.mail"].search([])
+                    self.card._send_lifecycle_mail(xmlid)
+                    mail = self.env["mail.mail"].search([]) - before
+                    self.assertEqual(len(mail), 1)
+                    body = mail.body_html
+                    self.assertIn(f'<html lang="{lang}">', body)
+                    self.assertIn("o_loyalty_plus_mail_header", body)
+                    self.assertIn("background-color: #8A3B12", body)
+                    self.assertIn("Test Bakery", body)
+                    self.assertIn(button, body)
+                    self.assertRegex(body, r'href="https?://[^"]+/web/signup\?[^"]*token=')
+                    self.assertNotIn("<t ", body, "nothing left unrendered")

@@ -169,6 +169,7 @@ class LoyaltyPlusCard(models.Model):
         # the settlement of a POS order runs the engine's operations in the order's context
         if "pos_order_id" not in vals and (order_id := self.env.context.get("lp_pos_order_id")):
             vals["pos_order_id"] = order_id
+            vals.update(self.env["pos.order"].browse(order_id)._lp_get_cashier_values())
         return vals
 
     # ------------------------------------------------------------------

@@ -33,4 +33,5 @@ class LoyaltyPlusProgram(models.Model):
             "require_staff_pin",
             "primary_color",
             "secondary_color",
+            "terms_url",
         ]

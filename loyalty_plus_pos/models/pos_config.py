@@ -1,4 +1,5 @@
 from odoo import api, models, tools
+from odoo.fields import Command
 
 
 class PosConfig(models.Model):
@@ -48,17 +49,22 @@ class PosConfig(models.Model):
 
     @api.model
     def _lp_create_demo_configs(self):
-        """Demo: one till per shop of the demo bakery. A branch shares its parent's accounting
-        (Odoo 17+), so the merchant gets a chart of accounts and the branches its company data."""
+        """Demo: one till per shop of the demo merchants, limited to the merchant's own POS
+        categories. A branch shares its parent's accounting (Odoo 17+), so the merchant gets a chart
+        of accounts and the branches its company data."""
+        bakery = ["viennoiseries", "breads", "cakes", "drinks"]
+        cafe = ["cafe_coffee", "cafe_cakes"]
         shops = [
-            ("loyalty_plus.demo_company_bakery", "pos_config_demo_bakery_luxembourg"),
-            ("loyalty_plus.demo_company_bakery_esch", "pos_config_demo_bakery_esch"),
-            ("loyalty_plus.demo_company_bakery_differdange", "pos_config_demo_bakery_differdange"),
+            ("loyalty_plus.demo_company_bakery", "pos_config_demo_bakery_luxembourg", bakery),
+            ("loyalty_plus.demo_company_bakery_esch", "pos_config_demo_bakery_esch", bakery),
+            ("loyalty_plus.demo_company_bakery_differdange", "pos_config_demo_bakery_differdange", bakery),
+            ("loyalty_plus.demo_company_cafe", "pos_config_demo_cafe", cafe),
         ]
-        for shop_xmlid, config_xmlid in shops:
+        for shop_xmlid, config_xmlid, categories in shops:
             shop = self.env.ref(shop_xmlid, raise_if_not_found=False)
             if not shop or self.env.ref(f"loyalty_plus_pos.{config_xmlid}", raise_if_not_found=False):
                 continue
+            category_ids = [self.env.ref(f"loyalty_plus_pos.pos_category_demo_{name}").id for name in categories]
             self._lp_demo_chart(shop)
             PosConfig = self.with_company(shop).sudo()
             cash_journal_vals = {"name": self.env._("Cash %(shop)s", shop=shop.name), "show_on_dashboard": False}
@@ -83,6 +89,8 @@ class PosConfig(models.Model):
                     "company_id": shop.id,
                     "journal_id": journal.id,
                     "payment_method_ids": payment_methods,
+                    "limit_categories": True,
+                    "iface_available_categ_ids": [Command.set(category_ids)],
                 }
             )
             self.env["ir.model.data"]._update_xmlids(

@@ -36,6 +36,17 @@ class PosOrder(models.Model):
     lp_stamps_redeemed = fields.Integer(string="Stamps spent", readonly=True, copy=False)
     lp_message = fields.Char(string="Loyalty+ note", readonly=True, copy=False)
     lp_transaction_ids = fields.One2many("loyalty_plus.transaction", "pos_order_id", string="Loyalty+ ledger")
+    lp_transaction_count = fields.Integer(compute="_compute_lp_transaction_count", string="Loyalty+ ledger rows")
+
+    def _compute_lp_transaction_count(self):
+        # a count of the order's own rows, for whoever may read the order
+        counts = dict(
+            self.env["loyalty_plus.transaction"]
+            .sudo()
+            ._read_group([("pos_order_id", "in", self.ids)], groupby=["pos_order_id"], aggregates=["__count"])
+        )
+        for order in self:
+            order.lp_transaction_count = counts.get(order._origin, 0)
 
     @api.model
     def _load_pos_data_fields(self, config):
@@ -60,6 +71,25 @@ class PosOrder(models.Model):
             self._lp_settle()
         return order_id
 
+    def action_lp_view_transactions(self):
+        """The ledger rows of this order (its points, rewards and their voids)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_plus.loyalty_plus_transaction_action")
+        action["domain"] = [("pos_order_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def _lp_get_cashier_values(self):
+        """Who rang the sale, for its ledger rows: the order's user, and the name the order gives
+        its cashier (the pos_hr employee, when that module is installed, else the user)."""
+        self.ensure_one()
+        order_sudo = self.sudo()
+        cashier = order_sudo.cashier if "cashier" in order_sudo._fields else False
+        return {
+            "user_id": order_sudo.user_id.id or self.env.uid,
+            "pos_cashier": cashier or order_sudo.user_id.name or False,
+        }
+
     # ------------------------------------------------------------------
     # Checks the till asks before payment
     # ------------------------------------------------------------------
@@ -74,16 +104,11 @@ class PosOrder(models.Model):
         about the card carries its fresh summary as ``card``."""
         Card = self.env["loyalty_plus.card"]
         shop = Card._lp_get_shop(config_id)
+        card = self._lp_get_order_card(card_id)
         for code in voucher_codes or []:
-            self._lp_find_voucher(code, shop)
-        if not card_id:
-            return {"card": False}
-        try:
-            card = Card.browse(int(card_id)).exists()
-        except (TypeError, ValueError):
-            card = Card
+            self._lp_find_voucher(code, shop, card)
         if not card:
-            raise LoyaltyPlusRefusal("card_not_found", self.env._("This loyalty card no longer exists."))
+            return {"card": False}
         card._check_operable(shop)
         rewards = self.env["loyalty_plus.reward"]
         for reward_id in reward_ids or []:
@@ -100,16 +125,33 @@ class PosOrder(models.Model):
 
     @api.model
     @api.readonly
-    def lp_read_voucher(self, config_id, code):
-        """What a voucher code the customer brings gives; nothing is used until the order is paid."""
+    def lp_read_voucher(self, config_id, code, card_id=None):
+        """What a voucher code the customer brings gives, on an order of the member of ``card_id``
+        (if any); nothing is used until the order is paid."""
         shop = self.env["loyalty_plus.card"]._lp_get_shop(config_id)
-        return self._lp_voucher_values(self._lp_find_voucher(code, shop))
+        return self._lp_voucher_values(self._lp_find_voucher(code, shop, self._lp_get_order_card(card_id)))
 
     @api.model
-    def _lp_find_voucher(self, code, shop):
-        """The unused redemption of ``code`` in the merchant of ``shop``, else a refusal:
-        ``validation_error`` (no code), ``voucher_not_found``, ``voucher_not_usable``."""
-        return self.env["loyalty_plus.redemption"]._get_usable(code, shop._loyalty_plus_merchant())
+    def _lp_get_order_card(self, card_id):
+        """The card ``card_id`` the till put on an order (an empty recordset without one), else
+        ``card_not_found``."""
+        Card = self.env["loyalty_plus.card"]
+        if not card_id:
+            return Card
+        try:
+            card = Card.browse(int(card_id)).exists()
+        except (TypeError, ValueError):
+            card = Card
+        if not card:
+            raise LoyaltyPlusRefusal("card_not_found", self.env._("This loyalty card no longer exists."))
+        return card
+
+    @api.model
+    def _lp_find_voucher(self, code, shop, card=None):
+        """The unused redemption of ``code`` in the merchant of ``shop`` that an order of ``card``
+        may use, else a refusal: ``validation_error`` (no code), ``voucher_not_found``,
+        ``voucher_not_usable``, ``voucher_of_other_member``."""
+        return self.env["loyalty_plus.redemption"]._get_usable(code, shop._loyalty_plus_merchant(), card=card)
 
     @api.model
     def _lp_voucher_values(self, redemption):
@@ -244,7 +286,7 @@ class PosOrder(models.Model):
                 self.env["loyalty_plus.redemption"]
                 .sudo()
                 .search(
-                    Domain("code", "=", line.lp_voucher_code.strip().upper())
+                    Domain("code", "=", self.env["loyalty_plus.redemption"]._normalize_code(line.lp_voucher_code))
                     & Domain("company_id", "=", self.company_id._loyalty_plus_merchant().id),
                     limit=1,
                 )
@@ -339,7 +381,7 @@ class PosOrder(models.Model):
         for line in self.lines.filtered(lambda ln: ln.lp_voucher_code and not ln.lp_redemption_id and ln.qty > 0):
             try:
                 with self.env.cr.savepoint():
-                    redemption = self._lp_find_voucher(line.lp_voucher_code, shop)
+                    redemption = self._lp_find_voucher(line.lp_voucher_code, shop, self.lp_card_id)
                     redemption.consume(redemption.code, used_ref=self.pos_reference or self.name)
                     line.lp_redemption_id = redemption
             except (UserError, AccessError) as error:

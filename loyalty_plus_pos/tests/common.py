@@ -23,7 +23,14 @@ class LoyaltyPlusPosCommon(TestPointOfSaleHttpCommon):
         env = cls.env
         env.user.group_ids += env.ref("loyalty_plus.group_loyalty_plus_admin")
         cls.shop = cls.main_pos_config.company_id
-        cls.shop.write({"loyalty_plus_pin_max_attempts": 3, "loyalty_plus_cross_location": True})
+        cls.shop.write(
+            {
+                "loyalty_plus_pin_max_attempts": 3,
+                "loyalty_plus_cross_location": True,
+                # every feature: the plans' limits have tests of their own
+                "loyalty_plus_plan_id": env.ref("loyalty_plus.plan_enterprise").id,
+            }
+        )
         cls.program = env["loyalty_plus.program"].create(
             {
                 "name": "Test Rewards",

@@ -581,6 +581,9 @@ class TestLoyaltyPlusPos(LoyaltyPlusPosCommon):
         self.assertFalse(stamp.staff_pin_id)
 
     def test_enroll_at_the_till(self):
+        # the merchant's enrollment link name publishes its terms (loyalty_plus_website): the till shows them
+        self.shop.root_id.loyalty_plus_slug = "pos-bakery"
+        self.assertTrue(self.program.terms_url.endswith("/loyalty/pos-bakery/terms"))
         self.start_pos_tour("loyalty_plus_pos_enroll")
         card = self.env["loyalty_plus.card"].search([("partner_id.email", "=", "nora@example.com")])
         self.assertEqual(card.partner_id.name, "Nora Newcomer")

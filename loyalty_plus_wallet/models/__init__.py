@@ -5,3 +5,4 @@ from . import loyalty_plus_program
 from . import loyalty_plus_wallet_pass
 from . import loyalty_plus_wallet_registration
 from . import loyalty_plus_tier
+from . import loyalty_plus_health_check

@@ -35,6 +35,12 @@ class ResCompany(models.Model):
     loyalty_plus_wallet_google_service_account = fields.Text(
         string="Google service-account key (JSON)", groups=SECRET_GROUPS
     )
+    loyalty_plus_wallet_google_key_expiry = fields.Date(
+        string="Google service-account key expires on",
+        groups=ADMIN_GROUPS,
+        help="The key's expiry in Google Cloud (IAM > Service accounts > Keys), when it has one: the health "
+        "checks warn before it.",
+    )
     loyalty_plus_wallet_apple_pass_type_id = fields.Char(
         string="Apple pass type ID", groups=ADMIN_GROUPS, help="e.g. pass.lu.boulangerie.loyalty"
     )

@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
     loyalty_plus_wallet_google_service_account = fields.Text(
         related="company_id.root_id.loyalty_plus_wallet_google_service_account", readonly=False, groups=SECRET_GROUPS
     )
+    loyalty_plus_wallet_google_key_expiry = fields.Date(
+        related="company_id.root_id.loyalty_plus_wallet_google_key_expiry", readonly=False, groups=ADMIN_GROUPS
+    )
     loyalty_plus_wallet_apple_pass_type_id = fields.Char(
         related="company_id.root_id.loyalty_plus_wallet_apple_pass_type_id", readonly=False, groups=ADMIN_GROUPS
     )

@@ -1,9 +1,11 @@
+import hashlib
 import logging
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import Controller, request, route
 from odoo.tools.translate import LazyTranslate
 
+from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 from odoo.addons.loyalty_plus.models.res_partner import CONTROL_RE
 
 from ..models.res_company import SLUG_RE
@@ -170,18 +172,12 @@ class LoyaltyPlusEnrollment(Controller):
             return self._render_form(merchant_sudo, program_sudo, shop_sudo)
 
         ip_address = request.httprequest.remote_addr or "unknown"
-        if not request.env["loyalty_plus.enrollment_attempt"]._register_attempt(ip_address):
-            return request.render(
-                "loyalty_plus_website.enrollment_message",
-                {
-                    "merchant": merchant_sudo,
-                    "title": request.env._("Too many attempts"),
-                    "message": request.env._(
-                        "Too many enrollment attempts came from your connection. Wait a few minutes and try again."
-                    ),
-                },
-                status=429,
-            )
+        RateLimit = request.env["loyalty_plus.rate_limit"]
+        try:
+            # every submission counts for its address; a customer correcting the form is no script
+            RateLimit._check_enrollment(ip_address=ip_address)
+        except LoyaltyPlusRefusal as refusal:
+            return self._render_rate_limited(merchant_sudo, refusal)
         if post.get(HONEYPOT_FIELD):
             _logger.info("Loyalty+ enrollment refused: honeypot filled from %s", ip_address)
             return request.render(
@@ -198,6 +194,14 @@ class LoyaltyPlusEnrollment(Controller):
         if errors:
             return self._render_form(merchant_sudo, program_sudo, shop_sudo, values, errors, status=400)
         try:
+            # the enrollments asked for one email address, and from one browser, are few
+            RateLimit._check_enrollment(email=values["email"], device=self._get_device_key())
+        except LoyaltyPlusRefusal as refusal:
+            return self._render_rate_limited(merchant_sudo, refusal)
+        # the page offers to set a password only to a customer this very submission creates: an
+        # existing customer's account is reached through their own mailbox
+        new_customer = not request.env["res.partner"]._loyalty_plus_find_member(values["email"], merchant=merchant_sudo)
+        try:
             # one savepoint: a refusal leaves neither a partner nor a card behind
             with request.env.cr.savepoint():
                 card_sudo, created = self._enroll(program_sudo, shop_sudo, values)
@@ -205,8 +209,27 @@ class LoyaltyPlusEnrollment(Controller):
             return self._render_form(
                 merchant_sudo, program_sudo, shop_sudo, values, {"form": error.args[0]}, status=400
             )
-        request.session[SESSION_KEY] = {"card_id": card_sudo.id, "created": created, "shop_id": shop_sudo.id}
+        request.session[SESSION_KEY] = {
+            "card_id": card_sudo.id,
+            "created": created,
+            "shop_id": shop_sudo.id,
+            "invite": created and new_customer,
+        }
         return request.redirect(f"/loyalty/{slug}/welcome")
+
+    def _render_rate_limited(self, merchant_sudo, refusal):
+        response = request.render(
+            "loyalty_plus_website.enrollment_message",
+            {"merchant": merchant_sudo, "title": request.env._("Too many attempts"), "message": refusal.args[0]},
+            status=429,
+        )
+        response.headers["Retry-After"] = str(refusal.data.get("retry_after", 60))
+        return response
+
+    def _get_device_key(self):
+        """An id of the visitor's browser (its session), hashed: session ids are secrets."""
+        sid = request.session.sid or ""
+        return hashlib.sha256(sid.encode()).hexdigest()[:32] if sid else None
 
     def _enroll(self, program_sudo, shop_sudo, values):
         """The engine's enrollment (the till's and the API's), for an anonymous visitor:
@@ -261,6 +284,8 @@ class LoyaltyPlusEnrollment(Controller):
                 qr_data_uri=card_sudo._get_qr_svg_data_uri(),
                 wallet_links=card_sudo._get_wallet_links(),
             )
+        if enrolled.get("invite") and not values["signed_in"] and not card_sudo.partner_id.user_ids:
+            values["account_url"] = card_sudo._get_account_url()
         return request.render("loyalty_plus_website.enrollment_success", values)
 
     @route("/loyalty/<string:slug>/terms", type="http", auth="public", website=True, sitemap=False)

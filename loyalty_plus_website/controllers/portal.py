@@ -23,6 +23,15 @@ class LoyaltyPlusPortal(CustomerPortal):
             .search(Domain("id", "=", int(card_id)) & self._loyalty_plus_card_domain(), limit=1)
         )
 
+    def _loyalty_plus_get_vouchers_sudo(self, card_sudo):
+        """The card's voucher codes still to use, then the ones used (cancelled ones are gone)."""
+        vouchers_sudo = (
+            request.env["loyalty_plus.redemption"]
+            .sudo()
+            .search(Domain("card_id", "=", card_sudo.id) & Domain("state", "in", ["issued", "used"]))
+        )
+        return vouchers_sudo.sorted(lambda voucher: (voucher.state != "issued", -voucher.id))
+
     def _loyalty_plus_print_url(self, card_sudo):
         """The printable card: a PDF, or the same page in HTML (to print from the browser) when the
         server cannot make PDFs (no wkhtmltopdf)."""
@@ -65,10 +74,9 @@ class LoyaltyPlusPortal(CustomerPortal):
         if not card_sudo:
             raise request.not_found()
         Transaction_sudo = request.env["loyalty_plus.transaction"].sudo()
-        history_domain = Domain("card_id", "=", card_sudo.id)
         pager = portal_pager(
             url=f"/my/loyalty/{card_sudo.id}",
-            total=Transaction_sudo.search_count(history_domain),
+            total=Transaction_sudo._count_visits(card_sudo),
             page=page,
             step=HISTORY_PAGE_SIZE,
         )
@@ -82,9 +90,8 @@ class LoyaltyPlusPortal(CustomerPortal):
                 "qr_data_uri": card_sudo._get_qr_svg_data_uri(),
                 "print_url": self._loyalty_plus_print_url(card_sudo),
                 "wallet_links": card_sudo._get_wallet_links(),
-                "history": Transaction_sudo.search(
-                    history_domain, order="id desc", limit=HISTORY_PAGE_SIZE, offset=pager["offset"]
-                ),
+                "visits": Transaction_sudo._get_visits(card_sudo, HISTORY_PAGE_SIZE, offset=pager["offset"]),
+                "vouchers": self._loyalty_plus_get_vouchers_sudo(card_sudo),
                 "pager": pager,
             }
         )

@@ -19,10 +19,8 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         return "data:image/svg+xml;base64," + base64.b64encode(self._get_qr_svg().encode()).decode()
 
-    def _get_formatted_number(self):
-        self.ensure_one()
-        number = self.sudo().card_number or ""
-        return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    def _get_portal_path(self):
+        return "/my/loyalty"
 
     def _get_tier_progress(self):
         """Current tier, next tier and the points earned over 12 months towards it."""

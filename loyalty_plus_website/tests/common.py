@@ -16,7 +16,15 @@ class LoyaltyPlusWebsiteCase(HttpCase):
         super().setUpClass()
         Company = cls.env["res.company"]
         eur = cls.env.ref("base.EUR")
-        cls.bakery = Company.create({"name": "Web Bakery", "currency_id": eur.id, "loyalty_plus_slug": "web-bakery"})
+        cls.bakery = Company.create(
+            {
+                "name": "Web Bakery",
+                "currency_id": eur.id,
+                "loyalty_plus_slug": "web-bakery",
+                # every feature: the plans' limits have tests of their own
+                "loyalty_plus_plan_id": cls.env.ref("loyalty_plus.plan_enterprise").id,
+            }
+        )
         cls.branch_esch = Company.create({"name": "Web Bakery Esch", "parent_id": cls.bakery.id})
         cls.branch_diff = Company.create({"name": "Web Bakery Differdange", "parent_id": cls.bakery.id})
         cls.program = cls.env["loyalty_plus.program"].create(

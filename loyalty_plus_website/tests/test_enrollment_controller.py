@@ -2,12 +2,14 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import LoyaltyPlusWebsiteCase
 
 JOIN_URL = "/loyalty/web-bakery/join"
+# the enrollment limits count per 10 minutes of the clock: the tests of them start at the start of one
+WINDOW_START = "2026-12-07 10:00:00"
 
 
 @tagged("post_install", "-at_install")
@@ -56,13 +58,14 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         self.assertIn(card._get_formatted_number(), welcome.text)
         self.assertIn('src="data:image/svg+xml;base64,', welcome.text)
         # a new member has no account yet: no button into a sign-in wall, the card is in their email
+        # with the link to set a password, which the page offers too
         self.assertNotIn('href="/my/loyalty"', welcome.text)
         self.assertIn("emailed you your card number", welcome.text)
-        self.assertIn('href="/web/login?redirect=/my/loyalty"', welcome.text)
-        self.assertEqual(self.url_open("/web/login?redirect=/my/loyalty").status_code, 200)
+        self.assertRegex(welcome.text, r'href="/web/signup\?[^"]*token=[^"]*redirect=%2Fmy%2Floyalty"')
         mails = self.env["mail.mail"].search([("model", "=", "loyalty_plus.card"), ("res_id", "=", card.id)])
         self.assertTrue(
-            any(card.card_number in mail.body_html for mail in mails), "the welcome email carries the card number"
+            any(card._get_formatted_number() in mail.body_html for mail in mails),
+            "the welcome email carries the card number",
         )
         links = card._get_wallet_links()
         if links:
@@ -116,19 +119,52 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         self.assertIn("could not be processed", response.text)
         self.assertEqual(self._count(), (0, 0))
 
-    def test_rate_limit_per_ip(self):
-        self.env["ir.config_parameter"].sudo().set_param("loyalty_plus_website.enroll_rate_limit", 3)
-        for i in range(3):
-            response = self._post(self._form(email=f"rate{i}@example.com"))
-            self.assertEqual(response.status_code, 303)
-        response = self._post(self._form())
-        self.assertEqual(response.status_code, 429)
-        self.assertIn("Too many enrollment attempts", response.text)
+    def _post_as_new_visitor(self, data):
+        """A submission from another phone: a browser session of its own, the same IP address."""
+        self.opener.cookies.clear()
+        return self._post(data)
+
+    @freeze_time(WINDOW_START, tick=True)
+    def test_enrollment_drive_over_the_shop_wifi_goes_through(self):
+        """Twenty customers joining at the counter in ten minutes, each on their phone, all over
+        the shop's Wi-Fi (one IP address)."""
+        for i in range(20):
+            response = self._post_as_new_visitor(self._form(email=f"drive{i}@example.com"))
+            self.assertEqual(response.status_code, 303, f"customer {i + 1}: {response.text[:300]}")
+        self.assertEqual(
+            self.env["loyalty_plus.card"].search_count([("partner_id.email", "=like", "drive%@example.com")]), 20
+        )
+
+    @freeze_time(WINDOW_START, tick=True)
+    def test_script_posting_hundreds_is_stopped(self):
+        statuses = [self._post_as_new_visitor(self._form(email=f"bot{i}@example.com")).status_code for i in range(150)]
+        self.assertEqual(statuses[:60], [303] * 60, "the cap per address is loose enough for a shop")
+        self.assertEqual(set(statuses[60:]), {429}, "everything after it is refused")
+        refused = self._post_as_new_visitor(self._form())
+        self.assertEqual(refused.status_code, 429)
+        self.assertIn("Too many enrollment attempts", refused.text)
+        self.assertTrue(int(refused.headers["Retry-After"]) > 0)
         self.assertEqual(self._count(), (0, 0))
-        # other addresses are not held back by this one
-        Attempt = self.env["loyalty_plus.enrollment_attempt"]
-        self.assertTrue(Attempt._register_attempt("192.0.2.10"))
-        self.assertEqual(Attempt.search_count([("ip_address", "=", "127.0.0.1")]), 3)
+        self.assertEqual(
+            self.env["loyalty_plus.card"].search_count([("partner_id.email", "=like", "bot%@example.com")]), 60
+        )
+
+    @freeze_time(WINDOW_START, tick=True)
+    def test_one_email_or_one_device_is_stopped_early(self):
+        for _attempt in range(3):
+            self.assertEqual(self._post_as_new_visitor(self._form()).status_code, 303)
+        self.assertEqual(self._post_as_new_visitor(self._form()).status_code, 429, "4th time the same email")
+        # one browser session posting many addresses: a script that keeps its cookie
+        self.opener.cookies.clear()
+        statuses = [self._post(self._form(email=f"device{i}@example.com")).status_code for i in range(12)]
+        self.assertEqual(statuses, [303] * 10 + [429] * 2)
+
+    @freeze_time(WINDOW_START, tick=True)
+    def test_enrollment_limits_are_settings(self):
+        self.env["ir.config_parameter"].sudo().set_param("loyalty_plus.rate_limit.web_enroll_ip", 2)
+        self.assertEqual(self._post_as_new_visitor(self._form(email="a@example.com")).status_code, 303)
+        self.assertEqual(self._post_as_new_visitor(self._form(email="b@example.com")).status_code, 303)
+        self.assertEqual(self._post_as_new_visitor(self._form(email="c@example.com")).status_code, 429)
 
     def test_invalid_inputs_show_their_message_and_create_nothing(self):
         future = (date.today() + timedelta(days=3)).isoformat()

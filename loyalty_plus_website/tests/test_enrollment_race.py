@@ -19,6 +19,7 @@ from .common import CSRF_RE
 
 CLIENTS = 6
 BURSTS = 3
+RATE_LIMIT_SCOPES = ("ip", "email", "device")
 
 
 @tagged("post_install", "-at_install")
@@ -40,12 +41,13 @@ class TestEnrollmentRace(CommittedDataCase):
                 env, "Web Race", program_type="points", points_per_euro=10, welcome_bonus_points=20
             )
             company.loyalty_plus_slug = cls.slug
-            # every submission comes from 127.0.0.1: the rate limit per address is not what this tests
+            # every submission comes from 127.0.0.1 with one email: the rate limits are not what this tests
             ICP = env["ir.config_parameter"]
-            cls.rate_limit = ICP.get_param("loyalty_plus_website.enroll_rate_limit")
-            ICP.set_param("loyalty_plus_website.enroll_rate_limit", 1000)
-            cr.execute("SELECT coalesce(max(id), 0) FROM loyalty_plus_enrollment_attempt")
-            cls.ids = {"company": company.id, "program": program.id, "last_attempt": cr.fetchone()[0]}
+            cls.rate_limits = {}
+            for scope in RATE_LIMIT_SCOPES:
+                cls.rate_limits[scope] = ICP.get_param(f"loyalty_plus.rate_limit.web_enroll_{scope}")
+                ICP.set_param(f"loyalty_plus.rate_limit.web_enroll_{scope}", 0)
+            cls.ids = {"company": company.id, "program": program.id}
 
     @classmethod
     def tearDownClass(cls):
@@ -53,11 +55,10 @@ class TestEnrollmentRace(CommittedDataCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             partners = env["res.partner"].with_context(active_test=False).search([("email", "in", cls.emails)])
-            # the rate limit counts committed submissions: the other tests must not inherit ours
-            cr.execute("DELETE FROM loyalty_plus_enrollment_attempt WHERE id > %s", [ids["last_attempt"]])
             env["res.company"].browse(ids["company"]).loyalty_plus_slug = False
             remove_committed_merchant(cr, ids["company"], ids["program"], partners.ids)
-            env["ir.config_parameter"].set_param("loyalty_plus_website.enroll_rate_limit", cls.rate_limit or False)
+            for scope, value in cls.rate_limits.items():
+                env["ir.config_parameter"].set_param(f"loyalty_plus.rate_limit.web_enroll_{scope}", value or False)
         super().tearDownClass()
 
     def setUp(self):

@@ -78,9 +78,10 @@ class TestWebsitePages(LoyaltyPlusWebsiteCase):
     def _activate_website_languages(self):
         for code in ("fr_FR", "de_DE", "lb_LU"):
             self.env["res.lang"]._activate_lang(code)
-        self.env["ir.module.module"].search([("name", "=", "loyalty_plus_website")])._update_translations(
-            ["fr_FR", "de_DE", "lb_LU"]
-        )
+        # the plans and their lines come from loyalty_plus
+        self.env["ir.module.module"].search(
+            [("name", "in", ["loyalty_plus", "loyalty_plus_website"])]
+        )._update_translations(["fr_FR", "de_DE", "lb_LU"])
         website = self.env["website"].get_current_website()
         website.language_ids = [
             Command.link(lang.id) for lang in self.env["res.lang"].search([("code", "in", ["fr_FR", "de_DE", "lb_LU"])])

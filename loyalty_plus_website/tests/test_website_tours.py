@@ -5,12 +5,6 @@ from .common import LoyaltyPlusWebsiteCase
 
 @tagged("post_install", "-at_install")
 class TestWebsiteTours(LoyaltyPlusWebsiteCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # several tours submit the form from 127.0.0.1 in one test
-        cls.env["ir.config_parameter"].sudo().set_param("loyalty_plus_website.enroll_rate_limit", 50)
-
     def setUp(self):
         super().setUp()
         self.install_axe()

@@ -113,8 +113,8 @@ registry.category("web_tour.tours").add("loyalty_plus_website_enroll_new", {
         { content: "The QR code is an SVG image", trigger: "img.o_loyalty_plus_qr[src^='data:image/svg+xml']" },
         { content: "The card is also on its way by email", trigger: ".o_loyalty_plus_card_by_email" },
         {
-            content: "A visitor without an account is offered the sign-in, not sent into it",
-            trigger: ".o_loyalty_plus_sign_in a[href='/web/login?redirect=/my/loyalty']",
+            content: "A new customer is offered to set a password for their account, not sent into a sign-in",
+            trigger: ".o_loyalty_plus_account_invite a.o_loyalty_plus_set_password[href^='/web/signup?']",
         },
         axeStep(".o_loyalty_plus_welcome", "success"),
     ],
@@ -213,7 +213,7 @@ registry.category("web_tour.tours").add("loyalty_plus_website_portal", {
         { content: "Tier progress", trigger: ".o_loyalty_plus_tier:contains(points to Silver)" },
         { content: "A reward redeemable now", trigger: ".o_loyalty_plus_rewards li:contains(Free croissant) .o_loyalty_plus_redeemable" },
         { content: "A reward out of reach", trigger: ".o_loyalty_plus_rewards li:contains(Birthday cake):not(:has(.o_loyalty_plus_redeemable))" },
-        { content: "Ten history rows", trigger: ".o_loyalty_plus_history tbody:has(tr:nth-child(10)):not(:has(tr:nth-child(11)))" },
+        { content: "Ten visits", trigger: ".o_loyalty_plus_history:has(.o_loyalty_plus_visit:nth-child(10)):not(:has(.o_loyalty_plus_visit:nth-child(11)))" },
         axeStep(".o_loyalty_plus_history", "portal card"),
         {
             content: "The printable card carries the card number and the QR code",
@@ -229,6 +229,60 @@ registry.category("web_tour.tours").add("loyalty_plus_website_portal", {
             },
         },
         { content: "Next history page", trigger: ".o_portal_pager a:contains(2)", run: "click", expectUnloadPage: true },
-        { content: "The second page holds the rest", trigger: ".o_loyalty_plus_history tbody:has(tr:nth-child(4)):not(:has(tr:nth-child(5)))" },
+        { content: "The second page holds the rest", trigger: ".o_loyalty_plus_history:has(.o_loyalty_plus_visit:nth-child(2)):not(:has(.o_loyalty_plus_visit:nth-child(3)))" },
     ],
+});
+
+/** Nothing wider than the screen: a phone reads the page without scrolling sideways. */
+function noSidewaysScrollStep(trigger, pageName) {
+    return {
+        content: `The ${pageName} page fits the width of the screen`,
+        trigger,
+        run: () => {
+            const width = document.documentElement.clientWidth;
+            const wider = [...document.querySelectorAll("#wrap *")].filter(
+                (el) => el.getBoundingClientRect().right > width + 1 && el.offsetParent !== null
+            );
+            if (document.documentElement.scrollWidth > width + 1 || wider.length) {
+                const names = wider.slice(0, 5).map((el) => `${el.tagName}.${el.className}`);
+                throw new Error(`the ${pageName} page is wider than ${width}px: ${names.join(", ")}`);
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("loyalty_plus_website_portal_fr_phone", {
+    steps: () => [
+        { content: "The card's name in French", trigger: "h1:contains(Carte de la boulangerie)" },
+        { content: "The stamp reward in French", trigger: ".o_loyalty_plus_stamp_reward:contains(Viennoiserie offerte)" },
+        { content: "The next tier in French", trigger: ".o_loyalty_plus_tier:contains(Argent)" },
+        { content: "A reward in French", trigger: ".o_loyalty_plus_rewards li:contains(Gâteau d'anniversaire)" },
+        { content: "The voucher to use, in French", trigger: ".o_loyalty_plus_voucher_issued:contains(Croissant offert) .o_loyalty_plus_voucher_code" },
+        { content: "The points' expiry date", trigger: ".o_loyalty_plus_points_expiry strong" },
+        { content: "One row per visit", trigger: ".o_loyalty_plus_history:has(.o_loyalty_plus_visit:nth-child(4)):not(:has(.o_loyalty_plus_visit:nth-child(5)))" },
+        noSidewaysScrollStep(".o_loyalty_plus_history", "portal card"),
+        axeStep(".o_loyalty_plus_history", "portal card (French, phone)"),
+    ],
+});
+
+registry.category("web_tour.tours").add("loyalty_plus_website_platform_pages", {
+    steps: () => [
+        axeStep(".o_loyalty_plus_platform h1", "Loyalty+ home"),
+        { content: "Get started", trigger: "a.o_loyalty_plus_get_started_link", run: "click", expectUnloadPage: true },
+        axeStep("form#loyalty_plus_get_started_form", "Loyalty+ get started"),
+        { content: "Business", trigger: "input#lp_request_business", run: "edit Boulangerie Tour" },
+        { content: "Shops", trigger: "input#lp_request_shops", run: "edit 3" },
+        { content: "Contact", trigger: "input#lp_request_contact", run: "edit Nora Tour" },
+        { content: "Email", trigger: "input#lp_request_email", run: "edit nora.tour@example.com" },
+        { content: "Plan", trigger: "select#lp_request_plan", run: "select growth" },
+        { content: "Message", trigger: "textarea#lp_request_message", run: "edit Stamps for coffee, points for cakes." },
+        { content: "Send", trigger: "a.s_website_form_send", run: "click", expectUnloadPage: true },
+        { content: "The thank-you page", trigger: ".o_loyalty_plus_thank_you h1" },
+        axeStep(".o_loyalty_plus_thank_you", "Loyalty+ thank you"),
+    ],
+});
+
+/** axe on the Loyalty+ page the tour starts on. */
+registry.category("web_tour.tours").add("loyalty_plus_website_platform_page_axe", {
+    steps: () => [axeStep(".o_loyalty_plus_platform h1", "Loyalty+")],
 });

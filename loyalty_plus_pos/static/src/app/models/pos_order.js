@@ -53,6 +53,12 @@ patch(PosOrder.prototype, {
             .filter((l) => l.lp_reward_id && l.qty > 0)
             .flatMap((l) => Array(Math.max(1, Math.round(l.qty))).fill(l.lp_reward_id.id));
     },
+    /** The points the reward lines of the order already spend (paid when the order syncs). */
+    get lpCommittedPoints() {
+        return this.lines
+            .filter((l) => l.lp_reward_id && l.qty > 0)
+            .reduce((total, l) => total + l.lp_reward_id.points_cost * Math.max(1, Math.round(l.qty)), 0);
+    },
     /** The free items of full stamp cards on the order. */
     get lpStampRewardCount() {
         return this.lines

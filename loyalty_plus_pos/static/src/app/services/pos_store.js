@@ -127,9 +127,15 @@ patch(PosStore.prototype, {
             { staff_pin_id: staffId, pin, count: order.lpStampRewardCount + 1 }
         );
     },
-    /** What a voucher code the customer brings gives (nothing is used before payment). */
+    /**
+     * What a voucher code the customer brings gives on the current order (nothing is used before
+     * payment); the server refuses another member's voucher on a member's order.
+     */
     async lpReadVoucher(code) {
-        return await this.data.call("pos.order", "lp_read_voucher", [this.config.id, code]);
+        const cardId = this.getOrder()?.lp_card_id?.id || false;
+        return await this.data.call("pos.order", "lp_read_voucher", [this.config.id, code], {
+            card_id: cardId,
+        });
     },
     async lpStamp(card, staffId, pin) {
         return await this.data.call("loyalty_plus.card", "add_stamp", [[card.id]], {

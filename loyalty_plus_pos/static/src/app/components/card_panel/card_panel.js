@@ -37,6 +37,17 @@ export class CardPanel extends Component {
     get redeemableRewards() {
         return this.props.card.rewards.filter((r) => r.redeemable);
     }
+    /** The points the order's reward lines have not spent yet. */
+    get pointsLeft() {
+        return this.props.card.points - this.order.lpCommittedPoints;
+    }
+    /**
+     * Whether a reward's button may add it: the server said the card pays it, and the points
+     * the order's other rewards spend leave enough (the server checks again when it is added).
+     */
+    isRewardAvailable(reward) {
+        return !this.isOnOrder(reward.id) && reward.points_cost <= this.pointsLeft;
+    }
     /** A full stamp card whose free item is not on the order yet. */
     get stampRewardReady() {
         const card = this.props.card;
@@ -44,7 +55,7 @@ export class CardPanel extends Component {
         return card.stamp_reward_ready && card.stamps - used >= card.stamps_target;
     }
     get rewardWaiting() {
-        return this.stampRewardReady || this.redeemableRewards.length > 0;
+        return this.stampRewardReady || this.redeemableRewards.some((r) => this.isRewardAvailable(r));
     }
     isOnOrder(rewardId) {
         return this.order.lines.some((l) => l.lp_reward_id?.id === rewardId);

@@ -21,9 +21,16 @@ export class MemberDialog extends Component {
             results: null,
             message: "",
             busy: false,
-            form: { name: "", email: "", phone: "", birthday: "", marketing_consent: false },
+            form: { name: "", email: "", phone: "", birthday: "", marketing_consent: false, terms_accepted: false },
         });
         onMounted(() => this.queryRef.el?.focus());
+    }
+    get termsUrl() {
+        return this.pos.lpProgram?.terms_url || "";
+    }
+    get termsQrSrc() {
+        const query = new URLSearchParams({ barcode_type: "QR", value: this.termsUrl, width: 240, height: 240 });
+        return `/report/barcode?${query}`;
     }
     get title() {
         return this.state.mode === "search" ? _t("Find a member") : _t("Enroll a member");
@@ -69,6 +76,10 @@ export class MemberDialog extends Component {
         const form = this.state.form;
         if (!form.name.trim() || !form.email.trim()) {
             this.state.message = _t("Name and email are required.");
+            return;
+        }
+        if (!form.terms_accepted) {
+            this.state.message = _t("Show the customer the program terms: the card is created once they accept them.");
             return;
         }
         this.state.busy = true;

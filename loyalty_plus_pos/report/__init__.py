@@ -1,0 +1,1 @@
+from . import loyalty_plus_report_revenue
