@@ -14,5 +14,6 @@
         "data/ir_cron_data.xml",
         "views/loyalty_plus_wallet_pass_views.xml",
         "views/res_config_settings_views.xml",
+        "views/loyalty_plus_health_check_views.xml",
     ],
 }

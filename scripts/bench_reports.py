@@ -110,8 +110,6 @@ def seed(registry, args):
                  FROM generate_series(1, %s) g""",
             [args.cards],
         )
-        cr.execute("SELECT COALESCE(MAX(id), 0) FROM loyalty_plus_card")
-        card_base = cr.fetchone()[0]
         # enrolled over the last two years, each in one of the shops
         cr.execute(
             """INSERT INTO loyalty_plus_card (card_number, partner_id, program_id, company_id, shop_id,
@@ -126,8 +124,15 @@ def seed(registry, args):
                  FROM generate_series(1, %s) g""",
             [partner_base, program.id, merchant.id, shops.ids, len(shops), args.cards],
         )
+        card_base = bench_card_base(cr)
         cr.commit()
         return merchant, shops, program, pins, manager, card_base
+
+
+def bench_card_base(cr):
+    """The id before the first seeded card (the ids follow the sequence, not the table's maximum)."""
+    cr.execute("SELECT MIN(id) - 1 FROM loyalty_plus_card WHERE card_number LIKE 'BENCH%'")
+    return cr.fetchone()[0]
 
 
 def seed_ledger(registry, args, merchant_id, program_id, shop_ids, pin_ids, card_base):
@@ -405,20 +410,34 @@ def main():
     parser.add_argument("--shops", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="measure the seeded scratch database again")
+    parser.add_argument(
+        "--from-orders",
+        action="store_true",
+        help="the scratch database has its ledger: seed the orders, refresh, measure",
+    )
     args = parser.parse_args()
     print(f"scale: {args.rows:,} ledger rows, {args.cards:,} cards, {args.orders:,} POS orders, {args.shops} shops")
-    if not args.reuse:
+    if not args.reuse and not args.from_orders:
         step(f"copying {args.source} to {args.db}")
         copy_database(args.source, args.db)
     registry = registry_of(args.db)
     if not args.reuse:
         started = time.perf_counter()
-        step("merchant, shops, members and cards")
-        merchant, shops, program, pins, _manager, card_base = seed(registry, args)
-        step("ledger")
-        seed_ledger(registry, args, merchant.id, program.id, shops.ids, pins.ids, card_base)
+        if args.from_orders:
+            with registry.cursor() as cr:
+                card_base = bench_card_base(cr)
+                cr.execute("SELECT id FROM res_company WHERE name = 'Bench Merchant'")
+                merchant_id = cr.fetchone()[0]
+                cr.execute("SELECT id FROM res_company WHERE id = %s OR parent_id = %s ORDER BY id", [merchant_id] * 2)
+                shop_ids = [row[0] for row in cr.fetchall()]
+        else:
+            step("merchant, shops, members and cards")
+            merchant, shops, program, pins, _manager, card_base = seed(registry, args)
+            step("ledger")
+            seed_ledger(registry, args, merchant.id, program.id, shops.ids, pins.ids, card_base)
+            shop_ids = shops.ids
         step("POS orders")
-        seed_orders(registry, args, shops.ids, card_base)
+        seed_orders(registry, args, shop_ids, card_base)
         print(f"    seeded in {time.perf_counter() - started:.0f} s")
         step("refreshing the reports' summaries (the hourly cron)")
         from odoo import api

@@ -50,7 +50,8 @@ Loyalty+ demo
   Backend:  http://127.0.0.1:8069/odoo        login admin / admin
   Website:  http://127.0.0.1:8069/
 $pos_urls
-  Other logins (password = login): bakery_manager, esch_cashier, cafe_manager
+  Other logins (password = login): bakery_manager, esch_cashier, cafe_manager,
+    camille.moreau@example.com (a customer: /my/loyalty)
   Staff PINs: Anna 1234 (Luxembourg-Ville), Marc 2345 (Esch), Sophie 3456 (Differdange), Jeff 4567 (Café Am Eck)
   More: loyalty_plus/readme/DEMO.md
   Log: $LOG     Stop: scripts/demo.sh stop

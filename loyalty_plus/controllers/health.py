@@ -42,14 +42,19 @@ def _metric_name(name):
 
 class LoyaltyPlusHealth(http.Controller):
     @http.route("/loyalty_plus/health", type="http", auth="bearer", methods=["GET"], readonly=True)
-    def health(self, format=None, **kwargs):  # noqa: A002 (the query parameter's name)
+    def health(self, **kwargs):
         """The health checks for outside monitors, measured now: JSON, or Prometheus's text format
         (``?format=prometheus`` or an Accept header asking for text). An administrator's API key
         sees every merchant and the jobs; a merchant manager's key only its merchant's figures."""
         user = request.env.user
         if not user.has_group("loyalty_plus.group_loyalty_plus_manager"):
             return request.make_json_response(
-                {"error": {"code": "access_denied", "message": request.env._("Only Loyalty+ managers may read the health checks.")}},
+                {
+                    "error": {
+                        "code": "access_denied",
+                        "message": request.env._("Only Loyalty+ managers may read the health checks."),
+                    }
+                },
                 status=403,
             )
         Check = request.env["loyalty_plus.health.check"].sudo()
@@ -57,7 +62,7 @@ class LoyaltyPlusHealth(http.Controller):
         merchants = Check._get_visible_merchants(user)
         measures = Check._get_measures(merchants, platform=is_admin)
         names = {merchant.id: merchant.name for merchant in merchants}
-        if self._wants_prometheus(format):
+        if self._wants_prometheus(kwargs.get("format")):
             return request.make_response(
                 self._render_prometheus(measures, names), headers=[("Content-Type", PROMETHEUS_CONTENT_TYPE)]
             )
@@ -66,7 +71,9 @@ class LoyaltyPlusHealth(http.Controller):
         for measure in measures:
             check = {name: value for name, value in measure.items() if name != "company_id"}
             check["merchant"] = (
-                {"id": measure["company_id"], "name": names.get(measure["company_id"])} if measure["company_id"] else None
+                {"id": measure["company_id"], "name": names.get(measure["company_id"])}
+                if measure["company_id"]
+                else None
             )
             checks.append(check)
         body = {"status": worst, "generated_at": fields.Datetime.now(), "checks": checks}
@@ -74,9 +81,9 @@ class LoyaltyPlusHealth(http.Controller):
             json.dumps(body, default=_json_default), headers=[("Content-Type", "application/json")]
         )
 
-    def _wants_prometheus(self, format):  # noqa: A002
-        if format:
-            return format == "prometheus"
+    def _wants_prometheus(self, requested):
+        if requested:
+            return requested == "prometheus"
         accept = request.httprequest.headers.get("Accept", "")
         return "text/plain" in accept or "openmetrics" in accept
 

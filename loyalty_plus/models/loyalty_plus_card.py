@@ -211,7 +211,7 @@ class LoyaltyPlusCard(models.Model):
             for vals in vals_list:
                 # a card is issued in a shop the user acts for, as enroll() does
                 self._get_shop(vals.get("shop_id"))
-        pass  # MUTATION self._check_plan_members(vals_list)
+        self._check_plan_members(vals_list)
         cards = super().create(vals_list)
         for card in cards.filtered(lambda c: c.program_id.welcome_bonus_points and c.program_id.has_points):
             card._apply_ledger(

@@ -51,7 +51,8 @@ class LoyaltyPlusCard(models.Model):
         token), so that the welcome email can carry a link to set a password. No public sign-up is
         needed: the token opens /web/signup for this customer only."""
         partners_sudo = self.sudo().partner_id.filtered(lambda p: p.email and not p.user_ids and not p.signup_type)
-        partners_sudo.signup_prepare()
+        # an address that is already someone's login (a customer of another merchant) cannot sign up again
+        partners_sudo.filtered(lambda p: not p._loyalty_plus_login_user()).signup_prepare()
 
     def _get_account_url(self):
         """Where the card's customer reaches their card online: the link to set a password (Odoo's
@@ -59,10 +60,11 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         partner_sudo = self.sudo().partner_id
         portal_path = self._get_portal_path()
-        if partner_sudo.user_ids or partner_sudo.signup_type != "signup":
+        user_sudo = partner_sudo.user_ids[:1] or partner_sudo._loyalty_plus_login_user()
+        if user_sudo or partner_sudo.signup_type != "signup":
             query = {"redirect": portal_path}
-            if partner_sudo.user_ids:
-                query["login"] = partner_sudo.user_ids[0].login
+            if user_sudo:
+                query["login"] = user_sudo.login
             return f"/web/login?{urlencode(query)}"
         urls = partner_sudo.with_context(relative_url=True)._get_signup_url_for_action(url=portal_path)
         return urls[partner_sudo.id]

@@ -2,7 +2,6 @@ from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.fields import Domain
 from odoo.tools import SQL
 
 # Seed 003 §8.4, each overridable in the settings (system parameters ``loyalty_plus.health.<name>``)
@@ -195,7 +194,9 @@ class LoyaltyPlusHealthCheck(models.Model):
                     or (
                         self.env._("Last success %(hours)s hours ago.", hours=round(hours, 1))
                         if success_date
-                        else self.env._("No complete run since its installation %(hours)s hours ago.", hours=round(hours, 1))
+                        else self.env._(
+                            "No complete run since its installation %(hours)s hours ago.", hours=round(hours, 1)
+                        )
                     ),
                     "cron_id": cron.id,
                     "last_run_date": last and last[0],
@@ -204,7 +205,9 @@ class LoyaltyPlusHealthCheck(models.Model):
                     "last_duration": last[1] if last else 0.0,
                     "last_processed": last[2] if last else 0,
                     "metrics": {
-                        "cron_last_success_timestamp_seconds": success_date.replace(tzinfo=UTC).timestamp() if success_date else 0,
+                        "cron_last_success_timestamp_seconds": success_date.replace(tzinfo=UTC).timestamp()
+                        if success_date
+                        else 0,
                         "cron_hours_since_success": round(hours, 2),
                         "cron_last_duration_seconds": last[1] if last else 0,
                         "cron_last_processed": last[2] if last else 0,
@@ -222,7 +225,7 @@ class LoyaltyPlusHealthCheck(models.Model):
             .sudo()
             ._read_group(
                 [
-                    ("create_date", ">=", now - timedelta(hours=RATE_WINDOW)),
+                    ("date", ">=", now - timedelta(hours=RATE_WINDOW)),
                     ("company_id", "in", merchants.ids),
                     ("state", "in", ["sent", "error", "bounce"]),
                 ],
@@ -288,7 +291,7 @@ class LoyaltyPlusHealthCheck(models.Model):
             state = "amber" if count > limit else "green"
             if worst:
                 message = self.env._(
-                    "Worst minute of the last %(minutes)s: %(count)s refusals at %(shop)s (%(entry_points)s).",
+                    "Worst minute of the last %(minutes)s minutes: %(count)s refusals at %(shop)s (%(entry_points)s).",
                     minutes=REFUSAL_LOOKBACK,
                     count=count,
                     shop=worst[0].name,
@@ -308,9 +311,7 @@ class LoyaltyPlusHealthCheck(models.Model):
                     "message": message,
                     "metrics": {"rate_limit_refusals_peak_per_minute": count},
                     "per_shop": {
-                        shop.name: peaks[shop.id][2]
-                        for shop in shops
-                        if shop.root_id == merchant and shop.id in peaks
+                        shop.name: peaks[shop.id][2] for shop in shops if shop.root_id == merchant and shop.id in peaks
                     },
                 }
             )
@@ -361,9 +362,3 @@ class LoyaltyPlusHealthCheck(models.Model):
             incident._follow(measure)
         else:
             self.open_incident_id = self.env["loyalty_plus.health.incident"].sudo()._open(self, measure)
-
-    def _get_scope_domain(self, user):
-        """The checks ``user`` may see (for the list and the endpoint)."""
-        if user.has_group("loyalty_plus.group_loyalty_plus_admin"):
-            return Domain.TRUE
-        return Domain("company_id", "in", self._get_visible_merchants(user).ids)

@@ -33,8 +33,14 @@ class LoyaltyPlusMailTrace(models.Model):
         readonly=True,
     )
     failure_type = fields.Char(readonly=True)
+    date = fields.Datetime(
+        required=True,
+        default=fields.Datetime.now,
+        readonly=True,
+        help="When the email was queued, then when it was sent, failed or bounced",
+    )
 
-    _company_date_idx = models.Index("(company_id, create_date)")
+    _company_date_idx = models.Index("(company_id, date)")
 
     @api.model
     def _create_for_mails(self, template, mails_sudo):
@@ -68,7 +74,7 @@ class LoyaltyPlusMailTrace(models.Model):
             return
         self.env.cr.execute(
             SQL(
-                """UPDATE loyalty_plus_mail_trace SET state = %s, failure_type = %s, write_date = %s
+                """UPDATE loyalty_plus_mail_trace SET state = %s, failure_type = %s, date = %s
                     WHERE mail_mail_id_int = ANY(%s) AND state = 'outgoing'""",
                 "error" if failure_type else "sent",
                 failure_type or None,
@@ -84,7 +90,7 @@ class LoyaltyPlusMailTrace(models.Model):
             return
         self.env.cr.execute(
             SQL(
-                """UPDATE loyalty_plus_mail_trace SET state = 'bounce', failure_type = 'mail_bounce', write_date = %s
+                """UPDATE loyalty_plus_mail_trace SET state = 'bounce', failure_type = 'mail_bounce', date = %s
                     WHERE message_id = ANY(%s)""",
                 fields.Datetime.now(),
                 list(message_ids),
@@ -96,7 +102,7 @@ class LoyaltyPlusMailTrace(models.Model):
     def _gc_traces(self):
         self.env.cr.execute(
             SQL(
-                "DELETE FROM loyalty_plus_mail_trace WHERE create_date < %s",
+                "DELETE FROM loyalty_plus_mail_trace WHERE date < %s",
                 fields.Datetime.now() - timedelta(days=TRACE_KEEP_DAYS),
             )
         )

@@ -233,12 +233,6 @@ class ResCompany(models.Model):
         if count + len(newcomers) <= plan.max_members:
             return
         upgrade = plan._get_upgrade(members=plan.max_members)
-        message = self.env._(
-            "%(merchant)s has reached the %(limit)s members of its %(plan)s plan: no new member can join.",
-            merchant=self.name,
-            limit=plan.max_members,
-            plan=plan.name,
-        )
         if upgrade:
             message = self.env._(
                 "%(merchant)s has reached the %(limit)s members of its %(plan)s plan: the %(upgrade)s plan "
@@ -247,6 +241,13 @@ class ResCompany(models.Model):
                 limit=plan.max_members,
                 plan=plan.name,
                 upgrade=upgrade.name,
+            )
+        else:
+            message = self.env._(
+                "%(merchant)s has reached the %(limit)s members of its %(plan)s plan: no new member can join.",
+                merchant=self.name,
+                limit=plan.max_members,
+                plan=plan.name,
             )
         raise LoyaltyPlusRefusal(
             "plan_limit",

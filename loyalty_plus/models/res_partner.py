@@ -202,6 +202,14 @@ class ResPartner(models.Model):
             domain.append(("company_id", "in", [False, merchant.id]))
         return self.sudo().search(domain, limit=1).with_env(self.env)
 
+    def _loyalty_plus_login_user(self):
+        """The user whose login is this customer's email address, if any (logins are unique)."""
+        self.ensure_one()
+        if not self.email_normalized:
+            return self.env["res.users"]
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        return Users.search(Users._get_login_domain(self.email_normalized), limit=1)
+
     def _loyalty_plus_find_or_create(self, name, email, phone=None, birthday=None, lang=None, merchant=None):
         """The customer with this email, or a new one. Validates what it is given.
 

@@ -23,3 +23,5 @@ from . import test_lookups
 from . import test_plans
 from . import test_reports
 from . import test_health
+from . import test_health_http
+from . import test_merchant_settings

@@ -47,28 +47,31 @@ class LoyaltyPlusMerchantSettings(models.TransientModel):
     @api.model
     def default_get(self, fields):
         values = super().default_get(fields)
-        merchant = self.env["res.company"].browse(values.get("company_id")) or self.env.company
-        merchant = merchant._loyalty_plus_merchant()
+        # read from a branch too, whose users may not read the merchant's company
+        merchant_sudo = (self.env["res.company"].browse(values.get("company_id")) or self.env.company).sudo()
+        merchant_sudo = merchant_sudo._loyalty_plus_merchant()
         values.update(
-            {field: merchant[company_field] for field, company_field in MERCHANT_FIELDS.items() if field in fields}
+            {field: merchant_sudo[company_field] for field, company_field in MERCHANT_FIELDS.items() if field in fields}
         )
         return values
 
     def action_save(self):
         self.ensure_one()
-        merchant = self.company_id._loyalty_plus_merchant()
+        merchant_sudo = self.company_id.sudo()._loyalty_plus_merchant()
         user = self.env.user
-        if not user.has_group("loyalty_plus.group_loyalty_plus_manager") or merchant not in user.company_ids:
+        if not user.has_group("loyalty_plus.group_loyalty_plus_manager") or merchant_sudo not in user.company_ids:
             raise AccessError(
-                self.env._("Only a loyalty manager of %(merchant)s can change its settings.", merchant=merchant.name)
+                self.env._(
+                    "Only a loyalty manager of %(merchant)s can change its settings.", merchant=merchant_sudo.name
+                )
             )
-        merchant.sudo().write({company_field: self[field] for field, company_field in MERCHANT_FIELDS.items()})
+        merchant_sudo.write({company_field: self[field] for field, company_field in MERCHANT_FIELDS.items()})
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("The settings of %(merchant)s are saved.", merchant=merchant.name),
+                "message": self.env._("The settings of %(merchant)s are saved.", merchant=merchant_sudo.name),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

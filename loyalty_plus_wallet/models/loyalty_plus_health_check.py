@@ -15,6 +15,14 @@ class LoyaltyPlusHealthCheck(models.Model):
 
     _inherit = "loyalty_plus.health.check"
 
+    def action_open_failing_wallet_passes(self):
+        """The passes of the check's merchant whose latest update failed, with their errors."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_plus_wallet.loyalty_plus_wallet_pass_action")
+        action["domain"] = [("company_id", "child_of", self.company_id.ids), ("failure_count", ">", 0)]
+        action["context"] = {"search_default_failing": 1}
+        return action
+
     @api.model
     def _get_measures(self, merchants, platform=True):
         measures = super()._get_measures(merchants, platform=platform)
@@ -83,8 +91,16 @@ class LoyaltyPlusHealthCheck(models.Model):
         merchant_sudo = merchant.sudo()
         expiries = []
         for kind, label, pem in (
-            ("apple_certificate", self.env._("Apple Pass Type ID certificate"), merchant_sudo.loyalty_plus_wallet_apple_certificate),
-            ("apple_wwdr", self.env._("Apple WWDR intermediate certificate"), merchant_sudo.loyalty_plus_wallet_apple_wwdr),
+            (
+                "apple_certificate",
+                self.env._("Apple Pass Type ID certificate"),
+                merchant_sudo.loyalty_plus_wallet_apple_certificate,
+            ),
+            (
+                "apple_wwdr",
+                self.env._("Apple WWDR intermediate certificate"),
+                merchant_sudo.loyalty_plus_wallet_apple_wwdr,
+            ),
         ):
             if not pem:
                 continue
@@ -93,7 +109,10 @@ class LoyaltyPlusHealthCheck(models.Model):
             except CredentialError:
                 continue
             expiries.append((kind, label, expiry))
-        if merchant_sudo.loyalty_plus_wallet_google_service_account and merchant_sudo.loyalty_plus_wallet_google_key_expiry:
+        if (
+            merchant_sudo.loyalty_plus_wallet_google_service_account
+            and merchant_sudo.loyalty_plus_wallet_google_key_expiry
+        ):
             expiries.append(
                 (
                     "google_service_account",

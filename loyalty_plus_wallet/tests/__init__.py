@@ -5,3 +5,4 @@ from . import test_passkit_web_service
 from . import test_translations
 from . import test_push_cron_concurrency
 from . import test_wallet_mail
+from . import test_wallet_health

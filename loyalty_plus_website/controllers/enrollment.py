@@ -284,7 +284,9 @@ class LoyaltyPlusEnrollment(Controller):
                 qr_data_uri=card_sudo._get_qr_svg_data_uri(),
                 wallet_links=card_sudo._get_wallet_links(),
             )
-        if enrolled.get("invite") and not values["signed_in"] and not card_sudo.partner_id.user_ids:
+        partner_sudo = card_sudo.partner_id
+        if enrolled.get("invite") and not values["signed_in"] and partner_sudo.signup_type == "signup":
+            # the engine's invitation (none for an address that is already someone's login)
             values["account_url"] = card_sudo._get_account_url()
         return request.render("loyalty_plus_website.enrollment_success", values)
 

@@ -4,7 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from odoo.tests import tagged
+from odoo.fields import Command
+from odoo.tests import new_test_user, tagged
 
 from .common import LoyaltyPlusWebsiteCase
 
@@ -149,3 +150,28 @@ class TestEnrollmentAccount(LoyaltyPlusWebsiteCase):
         self.assertIsNone(
             self.env["res.partner"].sudo()._get_partner_from_token(parse_qs(urlsplit(signup_url).query)["token"][0])
         )
+
+    def test_email_already_a_login_gets_a_sign_in_link(self):
+        """A customer of another merchant with the same email: their address is already a login,
+        so the email leads to the sign-in, not to a sign-up that would fail."""
+        zoe = new_test_user(
+            self.env,
+            login="zoe.both@example.com",
+            email="zoe.both@example.com",
+            groups="base.group_portal",
+            company_id=self.bakery.id,
+            company_ids=[Command.set(self.bakery.ids)],
+        )
+        zoe.partner_id.company_id = self.bakery  # the bakery's customer, whom the café does not see
+        cafe = self.env["res.company"].create({"name": "Web Café", "currency_id": self.env.ref("base.EUR").id})
+        self.env["loyalty_plus.program"].create(
+            {"name": "Café Card", "company_id": cafe.id, "program_type": "stamps", "require_staff_pin": False}
+        )
+        card, created = self.env["loyalty_plus.card"]._enroll_customer(
+            {"name": "Zoe Both", "email": "zoe.both@example.com", "phone": "+352 621 555 222"}, cafe
+        )
+        self.assertTrue(created)
+        self.assertNotEqual(card.partner_id, zoe.partner_id, "the café's own customer")
+        body = self._welcome_mail(card).body_html
+        self.assertNotIn("/web/signup", body)
+        self.assertIn("/web/login?redirect=%2Fmy%2Floyalty&amp;login=zoe.both%40example.com", body)
