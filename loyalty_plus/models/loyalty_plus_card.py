@@ -10,7 +10,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize
 
 from ..exceptions import LoyaltyPlusRefusal
-from .loyalty_plus_program import REWARD_FIELDS
 
 # what a cashier may change on a card (the operations write the rest as superuser)
 CASHIER_FIELDS = {"marketing_consent"}
@@ -37,7 +36,7 @@ BALANCE_FIELDS = {
 # What the ledger UPDATE returns (tier_id moves apart, in _update_tier).
 UPDATED_FIELDS = (*sorted(BALANCE_FIELDS - {"tier_id"}), "write_date", "write_uid")
 QR_PREFIX = "LPC"
-# What a lookup reads of a card, with the search that finds it: the summary and the operations' checks.
+# What a lookup reads of a card, with the search that finds it: the summary and the operations' checks
 SUMMARY_FIELDS = [
     "card_number",
     "partner_id",
@@ -50,9 +49,24 @@ SUMMARY_FIELDS = [
     "points_balance",
     "tier_id",
     "last_stamp_date",
+    # and what an operation's notifications read of it
+    "stamp_reward_notified",
+    "points_reward_notified",
+    "reward_ready_mail_due",
 ]
 # What a PIN check reads of the staff member, in one query.
-STAFF_FIELDS = ["name", "active", "program_id", "company_id", "shop_id", "pin_hash", "failed_attempts", "locked_until"]
+STAFF_FIELDS = [
+    "name",
+    "active",
+    "program_id",
+    "company_id",
+    "shop_id",
+    "pin_hash",
+    "failed_attempts",
+    "locked_until",
+    "lock_count",
+    "manager_unlock_required",
+]
 
 
 def luhn_check_digit(digits):
@@ -502,7 +516,6 @@ class LoyaltyPlusCard(models.Model):
                     "reward_unavailable", self.env._("The reward %(reward)s is out of stock.", reward=reward.name)
                 )
             reward.invalidate_recordset(["stock_qty"])
-            self.sudo().program_id._forget_available_rewards()
         tx = self._apply_ledger(
             {
                 "transaction_type": "points_redeemed",
@@ -562,21 +575,19 @@ class LoyaltyPlusCard(models.Model):
             raise self._reward_not_found()
         return card._check_staff(staff_pin_id, pin, shop, required=pin_required)
 
-    @api.model
     def _get_reward(self, reward_id):
         """The reward ``reward_id`` (its program is checked against the card's by the operation)."""
+        self.ensure_one()
         try:
             reward_id = int(reward_id)
         except (TypeError, ValueError):
             raise self._reward_not_found() from None
-        # the card's program vouches for the reward: no record-rule query on the hot path; what the
-        # operation reads of it comes with the same query
-        return (
-            self.env["loyalty_plus.reward"]
-            .sudo()
-            .with_context(active_test=False)  # an archived reward is "not available", not unknown
-            .search_fetch([("id", "=", reward_id)], REWARD_FIELDS, limit=1, order="id")
-        )
+        # an archived reward is "not available", not unknown; the card's program vouches for the
+        # reward: no record-rule query on the hot path
+        Reward = self.env["loyalty_plus.reward"].sudo().with_context(active_test=False)
+        if reward_id in self.sudo().program_id._prefetch_catalog().ids:
+            return Reward.browse(reward_id)
+        return Reward.search([("id", "=", reward_id)], limit=1)
 
     def _reward_not_found(self):
         return LoyaltyPlusRefusal(
@@ -954,6 +965,7 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         card = self.sudo()
         program = card.program_id
+        program._prefetch_catalog()
         rewards = program._get_available_rewards() if program.has_points else self.env["loyalty_plus.reward"]
         # customers and companies are wide rows: fetch only the name of each
         partner_name = card.partner_id.with_context(prefetch_fields=False).name or ""

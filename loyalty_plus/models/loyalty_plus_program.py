@@ -1,24 +1,36 @@
 import math
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
 
 from ..exceptions import LoyaltyPlusRefusal
 
-CATALOG_MEMO = "loyalty_plus_catalog"  # key of the transaction's catalog memo in cr.cache
-# What the card summaries show of the catalog.
-REWARD_FIELDS = [
-    "program_id",
-    "name",
-    "active",
-    "points_cost",
-    "reward_kind",
-    "limited_stock",
-    "stock_qty",
-    "date_from",
-    "date_to",
-]
+# what redemptions change: never taken from a worker's copy of the catalog
+LIVE_REWARD_FIELDS = ("stock_qty",)
+
+
+def _column_values(records, exclude=()):
+    """The cache values of the stored columns of ``records`` (as ``_fetch_query`` puts them)."""
+    names = [
+        name
+        for name, field in records._fields.items()
+        if field.store
+        and field.column_type
+        and field.prefetch is True
+        and not field.company_dependent
+        and name not in exclude
+    ]
+    records.fetch(names)
+    return tuple(
+        (name, tuple(records._fields[name]._get_cache(records.env)[id_] for id_ in records._ids)) for name in names
+    )
+
+
+def _insert_values(records, values):
+    """Put ``values`` (from ``_column_values``) in the ORM cache of ``records``, keeping what the
+    transaction already holds (its own pending changes)."""
+    for name, column in values:
+        records._fields[name]._insert_cache(records, column)
 
 
 class LoyaltyPlusProgram(models.Model):
@@ -198,6 +210,7 @@ class LoyaltyPlusProgram(models.Model):
         archived = self.filtered("active") if vals.get("active") is False else self.browse()
         restored = self.filtered(lambda p: not p.active) if vals.get("active") else self.browse()
         res = super().write(vals)
+        self.env.registry.clear_cache()  # the workers' copies of the catalog
         if "company_id" in vals:
             self.check_access("write")  # record rules only saw where the program came from
         # archiving a program archives its cards; restoring it restores the cards it archived
@@ -229,6 +242,7 @@ class LoyaltyPlusProgram(models.Model):
     def _check_operable(self, supports=None):
         """Refuse an archived program, and one without ``supports`` ("stamps" or "points")."""
         self.ensure_one()
+        self._prefetch_catalog()  # what the operation reads of the program, without a query
         if not self.active:
             raise LoyaltyPlusRefusal(
                 "program_inactive", self.env._("The program %(program)s is not active.", program=self.name)
@@ -286,27 +300,34 @@ class LoyaltyPlusProgram(models.Model):
         """Rewards of the catalog that can be redeemed today (active, in their dates, in stock)."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        domain = (
-            Domain("program_id", "=", self.id)
-            & (Domain("date_from", "=", False) | Domain("date_from", "<=", today))
-            & (Domain("date_to", "=", False) | Domain("date_to", ">=", today))
-            & (Domain("limited_stock", "=", False) | Domain("stock_qty", ">", 0))
+        return self._prefetch_catalog().filtered(lambda reward: reward._is_available(today))
+
+    def _prefetch_catalog(self):
+        """The program's active rewards, cheapest first, with the program and the rewards put in
+        the ORM cache from this worker's copy: every lookup and till operation reads them, and
+        they change seldom (a change clears every worker's copy). Its tiers come with it; stocks
+        are read live."""
+        self.ensure_one()
+        program_values, reward_ids, reward_values, tier_ids, tier_values = self._get_catalog_values(
+            self.id, self.env.lang
         )
-        # Every till operation reads the catalog twice (reward-ready check, then the summary): the
-        # ids are kept for the rest of the transaction, the fields are in the ORM cache.
-        Reward = self.env["loyalty_plus.reward"]
-        cr = self.env.cr
-        key = (self.id, today, self.env.su, self.env.uid)
-        memo = cr.cache.get(CATALOG_MEMO)
-        if memo and memo[0] == key:
-            return Reward.browse(memo[1])
-        rewards = Reward.search_fetch(domain, REWARD_FIELDS, order="points_cost, id")
-        if memo is None:  # the memo lives as long as the transaction
-            cr.postcommit.add(self._forget_available_rewards)
-            cr.postrollback.add(self._forget_available_rewards)
-        cr.cache[CATALOG_MEMO] = (key, rewards.ids)
+        _insert_values(self, program_values)
+        self._fields["tier_ids"]._insert_cache(self, [tier_ids])
+        _insert_values(self.env["loyalty_plus.tier"].browse(tier_ids), tier_values)
+        rewards = self.env["loyalty_plus.reward"].browse(reward_ids)
+        _insert_values(rewards, reward_values)
         return rewards
 
-    def _forget_available_rewards(self):
-        """The catalog changed in this transaction (a stock ran out): read it again."""
-        self.env.cr.cache.pop(CATALOG_MEMO, None)
+    @tools.ormcache("program_id", "lang")
+    def _get_catalog_values(self, program_id, lang):
+        env = self.env(context=dict(self.env.context, lang=lang, active_test=True), su=True)
+        program = env["loyalty_plus.program"].with_context(active_test=False).browse(program_id)
+        rewards = env["loyalty_plus.reward"].search([("program_id", "=", program_id)], order="points_cost, id")
+        tiers = program.tier_ids
+        return (
+            _column_values(program),
+            tuple(rewards.ids),
+            _column_values(rewards, exclude=LIVE_REWARD_FIELDS),
+            tuple(tiers.ids),
+            _column_values(tiers),
+        )

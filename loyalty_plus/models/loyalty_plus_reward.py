@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .loyalty_plus_program import LIVE_REWARD_FIELDS
+
 
 class LoyaltyPlusReward(models.Model):
     _name = "loyalty_plus.reward"
@@ -60,16 +62,17 @@ class LoyaltyPlusReward(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env["loyalty_plus.program"]._forget_available_rewards()
+        self.env.registry.clear_cache()  # the workers' copies of the catalog
         return super().create(vals_list)
 
     def write(self, vals):
-        self.env["loyalty_plus.program"]._forget_available_rewards()
+        if set(vals) - set(LIVE_REWARD_FIELDS):
+            self.env.registry.clear_cache()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=True)
     def _forget_catalog(self):
-        self.env["loyalty_plus.program"]._forget_available_rewards()
+        self.env.registry.clear_cache()
 
     def _is_available(self, today):
         self.ensure_one()

@@ -31,4 +31,13 @@ class LoyaltyPlusTier(models.Model):
         )
         for merchant in programs.company_id:
             merchant._loyalty_plus_check_plan_feature("tiers")
+        self.env.registry.clear_cache()  # the workers' copies of the programs' catalogs
         return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=True)
+    def _forget_catalog(self):
+        self.env.registry.clear_cache()

@@ -25,3 +25,4 @@ from . import test_reports
 from . import test_health
 from . import test_health_http
 from . import test_merchant_settings
+from . import test_catalog_cache
