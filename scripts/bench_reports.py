@@ -365,7 +365,7 @@ def dashboard_calls(env):
     """The read_group calls behind the dashboard's pivots and charts (read from its spreadsheet data)."""
     from odoo.addons.loyalty_plus_dashboard.tests.test_dashboard import dashboard_read_groups
 
-    return dashboard_read_groups()
+    return dashboard_read_groups(date.today())
 
 
 def run_call(env, call):
@@ -396,6 +396,12 @@ def measure(registry, args, manager_id, company_ids):
                     run_call(env, call)
                 timings.append(time.perf_counter() - started)
             results.append((label, timings[0], min(timings)))
+            if label.startswith("Dashboard"):
+                for call in calls:
+                    started = time.perf_counter()
+                    run_call(env, call)
+                    name = f"{call[0].split('.')[-1]} by {','.join(call[2]) or 'nothing'}"
+                    results.append((name, None, time.perf_counter() - started))
         cr.rollback()
     return results
 
@@ -462,6 +468,9 @@ def main():
     step(f"default views as the merchant's manager (first run, best of {args.repeat})")
     worst = 0
     for label, first, best in measure(registry, args, manager_id, company_ids):
+        if first is None:  # one call of the dashboard's
+            print(f"        {label:<58} {best * 1000:8.1f} ms")
+            continue
         worst = max(worst, best)
         print(f"    {label:<42} first {first * 1000:8.1f} ms   best {best * 1000:8.1f} ms")
     print(f"slowest default view: {worst * 1000:.1f} ms (target 1000 ms)")

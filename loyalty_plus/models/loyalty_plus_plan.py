@@ -136,7 +136,7 @@ class LoyaltyPlusPlan(models.Model):
         or the words for a price agreed with each merchant."""
         self.ensure_one()
         if self.price_on_request:
-            return self.env._("Custom pricing")
+            return self.env._("Custom")
         locale = babel_locale_parse(self.env.lang or "en_US")
         pattern = locale.currency_formats["standard"].pattern.split(";")[0]
         decimals = 0 if self.price_monthly == int(self.price_monthly) else self.currency_id.decimal_places

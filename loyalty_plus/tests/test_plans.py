@@ -222,6 +222,10 @@ class TestPlans(PlanCase):
         self.assertEqual(manager_cafe.loyalty_plus_plan_id, self.starter, "the merchant sees its plan")
         with self.assertRaises(AccessError):
             manager_cafe.sudo(False).write({"loyalty_plus_plan_id": self.enterprise.id})
+        merchant_settings = self.as_user(self.env["loyalty_plus.merchant.settings"], self.cafe_manager).create({})
+        self.assertEqual(merchant_settings.plan_id, self.starter, "read-only in the manager's Loyalty+ settings")
+        merchant_settings.action_save()
+        self.assertEqual(self.cafe.loyalty_plus_plan_id, self.starter, "saving the settings keeps the plan")
         settings = self.env["res.config.settings"].with_company(self.cafe).create({})
         self.assertEqual(settings.loyalty_plus_plan_id, self.starter)
         self.assertTrue(settings._fields["loyalty_plus_plan_id"].readonly, "read-only in the merchant's settings")
@@ -234,7 +238,7 @@ class TestPlans(PlanCase):
     def test_pricing_lines_and_prices(self):
         self.assertEqual(self.starter._get_price_display(), "€49")
         self.assertEqual(self.growth._get_price_display(), "€149")
-        self.assertEqual(self.enterprise._get_price_display(), "Custom pricing")
+        self.assertEqual(self.enterprise._get_price_display(), "Custom")
         self.assertEqual(
             self.starter._get_pricing_lines(),
             ["Up to 500 members", "1 shop", "Points system", "Standard rewards", "Email support"],

@@ -43,6 +43,13 @@ class LoyaltyPlusMerchantSettings(models.TransientModel):
     )
     pin_max_attempts = fields.Integer(string="Wrong PINs before lock")
     pin_lock_minutes = fields.Integer(string="PIN lock (minutes)")
+    # shown, never saved from here: the Loyalty administrator sets it on the company
+    plan_id = fields.Many2one(
+        "loyalty_plus.plan",
+        string="Plan",
+        readonly=True,
+        help="Members, shops and features the merchant's plan includes",
+    )
 
     @api.model
     def default_get(self, fields):
@@ -53,6 +60,8 @@ class LoyaltyPlusMerchantSettings(models.TransientModel):
         values.update(
             {field: merchant_sudo[company_field] for field, company_field in MERCHANT_FIELDS.items() if field in fields}
         )
+        if "plan_id" in fields:
+            values["plan_id"] = merchant_sudo.loyalty_plus_plan_id.id
         return values
 
     def action_save(self):

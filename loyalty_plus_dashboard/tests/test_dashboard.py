@@ -1,4 +1,5 @@
 import json
+from datetime import date, timedelta
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import file_open
@@ -8,10 +9,18 @@ from odoo.addons.loyalty_plus.tests.common_reports import ReportLedgersCase
 DASHBOARD_FILE = "loyalty_plus_dashboard/data/files/loyalty_plus_dashboard.json"
 
 
-def dashboard_read_groups():
-    """What the dashboard asks the server: per pivot and chart, (model, domain, groupby, aggregates)."""
+def dashboard_read_groups(today=None):
+    """What the dashboard asks the server: per pivot and chart, (model, domain, groupby, aggregates);
+    with ``today``, under the default period filter (the last 90 days) as the dashboard opens."""
     with file_open(DASHBOARD_FILE) as f:
         data = json.load(f)
+    period = next(f for f in data["globalFilters"] if f["type"] == "date")
+    assert period["defaultValue"] == "last_90_days"
+
+    def period_domain(matching):
+        field = matching.get(period["id"], {}).get("chain")
+        return [(field, ">=", (today - timedelta(days=89)).isoformat())] if field and today else []
+
     calls = []
     for pivot in data["pivots"].values():
         aggregates = [
@@ -19,7 +28,7 @@ def dashboard_read_groups():
             for m in pivot["measures"]
         ]
         groupby = [row["fieldName"] for row in pivot["rows"]] + [col["fieldName"] for col in pivot["columns"]]
-        calls.append((pivot["model"], pivot["domain"], groupby, aggregates))
+        calls.append((pivot["model"], pivot["domain"] + period_domain(pivot["fieldMatching"]), groupby, aggregates))
     for sheet in data["sheets"]:
         for figure in sheet["figures"]:
             meta = figure["data"].get("metaData")
@@ -27,7 +36,7 @@ def dashboard_read_groups():
                 calls.append(
                     (
                         meta["resModel"],
-                        figure["data"]["searchParams"]["domain"],
+                        figure["data"]["searchParams"]["domain"] + period_domain(figure["data"]["fieldMatching"]),
                         meta["groupBy"],
                         [f"{meta['measure']}:" + ("avg" if meta["measure"] == "retention_rate" else "sum")],
                     )
@@ -46,7 +55,7 @@ class TestDashboardTour(ReportLedgersCase, HttpCase):
         self.refresh()
         for user, merchant in [(self.manager, self.bakery), (self.cafe_manager, self.cafe)]:
             env = self.env(user=user, context={"allowed_company_ids": user.company_ids.ids})
-            for model, domain, groupby, aggregates in dashboard_read_groups():
+            for model, domain, groupby, aggregates in dashboard_read_groups(date.today()):
                 env[model].formatted_read_group(domain, groupby, aggregates)
                 companies = {row["company_id"][0] for row in env[model].search_read(domain, ["company_id"])}
                 self.assertLessEqual(companies, {merchant.id}, model)
