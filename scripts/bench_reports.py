@@ -422,7 +422,10 @@ def main():
         help="the scratch database has its ledger: seed the orders, refresh, measure",
     )
     args = parser.parse_args()
-    print(f"scale: {args.rows:,} ledger rows, {args.cards:,} cards, {args.orders:,} POS orders, {args.shops} shops")
+    if not args.reuse:
+        print(
+            f"seeding: {args.rows:,} ledger rows, {args.cards:,} cards, {args.orders:,} POS orders, {args.shops} shops"
+        )
     if not args.reuse and not args.from_orders:
         step(f"copying {args.source} to {args.db}")
         copy_database(args.source, args.db)
@@ -460,6 +463,11 @@ def main():
             cr.execute("ANALYZE")
             cr.commit()
     with registry.cursor() as cr:
+        counts = []
+        for table in ("loyalty_plus_transaction", "loyalty_plus_card", "pos_order"):
+            cr.execute(f"SELECT COUNT(*) FROM {table}")
+            counts.append(cr.fetchone()[0])
+        print("scale: {:,} ledger rows, {:,} cards, {:,} POS orders".format(*counts))
         cr.execute(
             "SELECT id, company_ids FROM (SELECT id FROM res_users WHERE login = 'bench_manager') u, "
             "LATERAL (SELECT array_agg(cid) AS company_ids FROM res_company_users_rel WHERE user_id = u.id) c"

@@ -208,45 +208,56 @@ def percentile(values, share):
     return values[min(len(values) - 1, int(round(share * (len(values) - 1))))]
 
 
-def run(port, label):
+def reset():
+    for conn in (primary, replica):
+        with conn.cursor() as cr:
+            cr.execute("SELECT pg_stat_statements_reset()")
+
+
+def report_reads(phase):
+    on_primary, on_replica = reads(primary), reads(replica)
+    share = 100.0 * on_replica / max(1, on_primary + on_replica)
+    print(f"  read queries (SELECT) of the {phase}: replica {on_replica}, primary {on_primary}"
+          f" -> {share:.1f} % on the replica")
+
+
+def run(port, label, count_reads=False):
     timings = {"lookup": [], "stamp": []}
+    reset()
     for i in range(int(lookups)):
         status, body, ms = call(port, "lookup", query=cards[i % len(cards)])
         assert status == 200, body
         timings["lookup"].append(ms)
+    if count_reads:
+        report_reads("lookups")
+        reset()
     for i in range(int(stamps)):
         status, body, ms = call(port, "stamp", idempotency_key=str(uuid.uuid4()), card=cards[(i * 7) % len(cards)])
         assert status == 200, body
         timings["stamp"].append(ms)
+    if count_reads:
+        report_reads("stamps")
     for op, values in timings.items():
         print(f"  {label:<22} {op:<7} n={len(values):<4} p50 {percentile(values, 0.5):6.1f} ms"
               f"   p95 {percentile(values, 0.95):6.1f} ms")
     return timings
 
 
-for conn in (primary, replica):
-    with conn.cursor() as cr:
-        cr.execute("SELECT pg_stat_statements_reset()")
-for i in range(20):  # warm the workers of both nodes
+for i in range(40):  # warm the workers of both nodes
     call(lb, "lookup", query=cards[i])
-for conn in (primary, replica):
-    with conn.cursor() as cr:
-        cr.execute("SELECT pg_stat_statements_reset()")
-print("latency (sequential calls):")
-run(lb, "through the balancer")
-reads_primary, reads_replica = reads(primary), reads(replica)
-share = 100.0 * reads_replica / max(1, reads_primary + reads_replica)
-print(f"read queries (SELECT) during the balancer run: replica {reads_replica}, primary {reads_primary}"
-      f" -> {share:.1f} % on the replica")
+print("through the balancer (sequential calls):")
+run(lb, "through the balancer", count_reads=True)
+print("one node, directly:")
 run(node_a, "one node")
 
 print("idempotency across nodes:")
 key, card = str(uuid.uuid4()), cards[1]
 first = call(node_a, "stamp", idempotency_key=key, card=card)
 again = call(node_b, "stamp", idempotency_key=key, card=card)
+replayed = again[1].pop("replayed", False)
 same = first[1] == again[1]
-print(f"  stamp on node A -> {first[0]} transaction {first[1].get('transaction_id')};"
-      f" same key on node B -> {again[0]} transaction {again[1].get('transaction_id')}: "
+print(f"  stamp on node A -> {first[0]} transaction {first[1].get('transaction_id')}, {first[1]['card']['stamps']} stamps;"
+      f" same key on node B -> {again[0]} transaction {again[1].get('transaction_id')}, replayed={replayed}: "
       f"{'the first answer' if same else 'A DIFFERENT ANSWER'}")
 
 print("rate limit across nodes (integration limited to 20 calls a minute):")
@@ -263,18 +274,18 @@ print(f"  30 calls, 15 per node: {accepted} accepted, {refused} refused (429)"
 
 print("read-your-writes with the replica's replay paused:")
 card = cards[2]
-before = call(lb, "lookup", query=card)[1]["card"]["stamp_count"]
+before = call(lb, "lookup", query=card)[1]["card"]["stamps"]
 with replica.cursor() as cr:
     cr.execute("SELECT pg_wal_replay_pause()")
 try:
     status, body, _ms = call(lb, "stamp", idempotency_key=str(uuid.uuid4()), card=card)
-    written = body["card"]["stamp_count"]
-    seen = [call(port, "lookup", query=card)[1]["card"]["stamp_count"] for port in (node_a, node_b)]
+    written = body["card"]["stamps"]
+    seen = [call(port, "lookup", query=card)[1]["card"]["stamps"] for port in (node_a, node_b)]
 finally:
     with replica.cursor() as cr:
         cr.execute("SELECT pg_wal_replay_resume()")
 time.sleep(1)
-after = call(lb, "lookup", query=card)[1]["card"]["stamp_count"]
+after = call(lb, "lookup", query=card)[1]["card"]["stamps"]
 print(f"  before: {before} stamps; the stamp's answer (primary): {written};"
       f" a lookup right after, replay paused (replica): {seen}; after resuming: {after}")
 print("  guarantee: the write's own answer carries the new balance (read on the primary in its transaction);"

@@ -16,7 +16,8 @@ class LoyaltyPlusHealthIncident(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "start_date desc, id desc"
 
-    check_id = fields.Many2one("loyalty_plus.health.check", required=True, readonly=True, ondelete="cascade")
+    # an incident outlives its check (a merchant's wallet unconfigured, a job uninstalled): history
+    check_id = fields.Many2one("loyalty_plus.health.check", readonly=True, index=True, ondelete="set null")
     name = fields.Char(required=True, readonly=True)
     category = fields.Selection(related="check_id.category")
     company_id = fields.Many2one("res.company", string="Merchant", readonly=True, index=True)

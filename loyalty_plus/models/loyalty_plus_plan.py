@@ -99,6 +99,14 @@ class LoyaltyPlusPlan(models.Model):
                     self.env._("Plan %(plan)s: set its monthly price, or make it a custom price.", plan=plan.name)
                 )
 
+    def write(self, vals):
+        self.env.registry.clear_cache()  # the workers' copies of the merchants' plan features
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=True)
+    def _forget_plan_features(self):
+        self.env.registry.clear_cache()
+
     def _includes(self, feature):
         self.ensure_one()
         return bool(self[f"feature_{feature}"])

@@ -4,6 +4,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..exceptions import LoyaltyPlusRefusal
+from .loyalty_plus_plan import PLAN_FEATURES
 
 
 class ResCompany(models.Model):
@@ -123,8 +124,8 @@ class ResCompany(models.Model):
             moving = self.filtered(lambda company: company._loyalty_plus_merchant() != merchant)
             if moving:
                 merchant._loyalty_plus_check_plan_shops(moving.mapped("name"))
-        if {"parent_id", "name", "country_id"} & vals.keys():
-            self.env.registry.clear_cache()  # the shops' merchants, names and phone countries
+        if {"parent_id", "name", "country_id", "loyalty_plus_plan_id"} & vals.keys():
+            self.env.registry.clear_cache()  # the shops' merchants, names, phone countries and plans
         return super().write(vals)
 
     def _loyalty_plus_is_shop_of(self, merchant):
@@ -162,8 +163,15 @@ class ResCompany(models.Model):
     def _loyalty_plus_has_plan_feature(self, feature):
         """Whether the plan of this shop's merchant includes ``feature`` (no plan: everything)."""
         self.ensure_one()
-        plan = self._loyalty_plus_get_plan()
-        return not plan or plan._includes(feature)
+        excluded = self._loyalty_plus_plan_exclusions(self._loyalty_plus_merchant().id)
+        return feature not in excluded
+
+    @tools.ormcache("merchant_id")
+    def _loyalty_plus_plan_exclusions(self, merchant_id):
+        """The features the merchant's plan leaves out, cached per worker: every earning asks
+        (tiers); a change of a plan or of a merchant's plan clears it."""
+        plan = self.sudo().browse(merchant_id).loyalty_plus_plan_id
+        return frozenset(feature for feature in PLAN_FEATURES if plan and not plan._includes(feature))
 
     def _loyalty_plus_check_plan_feature(self, feature):
         """Refuse (``plan_limit``) when the plan of this shop's merchant excludes ``feature`` (a
@@ -229,6 +237,12 @@ class ResCompany(models.Model):
         newcomers = partners - already
         if not newcomers:
             return
+        # Two enrollments for the last place: both write the merchant's row, so the second waits
+        # for the first and, its snapshot being older, fails with a serialization error; Odoo
+        # runs its request again, which counts the first one's member.
+        self.env.cr.execute(
+            SQL("UPDATE res_company SET loyalty_plus_plan_id = loyalty_plus_plan_id WHERE id = %s", self.id)
+        )
         count = self._loyalty_plus_count_members()
         if count + len(newcomers) <= plan.max_members:
             return

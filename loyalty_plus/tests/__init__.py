@@ -26,3 +26,4 @@ from . import test_health
 from . import test_health_http
 from . import test_merchant_settings
 from . import test_catalog_cache
+from . import test_plan_race
