@@ -74,3 +74,13 @@ class TestDashboardTour(ReportLedgersCase, HttpCase):
             "loyalty_plus_report_pivot_graph",
             login="lp_manager",
         )
+
+    def test_dashboard_follows_the_plan(self):
+        """A merchant whose plan has no analytics is told which plan has them; its data stays."""
+        dashboard = self.env.ref("loyalty_plus_dashboard.spreadsheet_dashboard_loyalty_plus")
+        as_manager = dashboard.with_user(self.manager).with_company(self.bakery)
+        self.assertIn("snapshot", json.loads(as_manager._get_serialized_readonly_dashboard()))
+        self.bakery.loyalty_plus_plan_id = self.env.ref("loyalty_plus.plan_starter")
+        refusal = self.refusal_of(as_manager._get_serialized_readonly_dashboard)
+        self.assertEqual(refusal.code, "plan_limit")
+        self.assertIn("Growth", str(refusal))
