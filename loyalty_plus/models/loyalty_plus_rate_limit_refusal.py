@@ -1,3 +1,4 @@
+import logging
 import threading
 from datetime import timedelta
 
@@ -5,8 +6,11 @@ from odoo import api, fields, models
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
+_logger = logging.getLogger(__name__)
+
 REFUSAL_KEEP_DAYS = 7
-# refusals of read paths wait in the worker process until this many (or their minute is over)
+# refusals of read paths wait in the worker process until one of their counters reaches this many, or a
+# refusal of a write path (or the autovacuum) writes them all
 READ_FLUSH_REFUSALS = 10
 _pending_lock = threading.Lock()
 _pending = {}  # (database, company id, entry point, window) -> refusals not written yet
@@ -40,7 +44,11 @@ class LoyaltyPlusRateLimitRefusal(models.Model):
             _pending[slot] = _pending.get(slot, 0) + 1
             if readonly and _pending[slot] < READ_FLUSH_REFUSALS:
                 return
-        self._flush_pending()
+        try:
+            self._flush_pending()
+        except Exception:
+            # counting a refusal must never change the refusal the caller gets
+            _logger.exception("Loyalty+: rate-limit refusals could not be counted")
 
     @api.model
     def _flush_pending(self):
@@ -56,14 +64,24 @@ class LoyaltyPlusRateLimitRefusal(models.Model):
         with self.env.registry.cursor() as cr:
             if isinstance(cr, Cursor):  # not a test cursor (a savepoint of the test's transaction)
                 cr.execute(SQL("SET LOCAL synchronous_commit = off"))
+            # a shop deleted since the refusal (or rolled back, in a test) is not counted
             cr.execute(
                 SQL(
                     """INSERT INTO loyalty_plus_rate_limit_refusal (company_id, entry_point, window_start, count)
-                       VALUES %s
+                       SELECT refused.company_id, refused.entry_point, refused.window_start, refused.count
+                         FROM (VALUES %s) AS refused (company_id, entry_point, window_start, count)
+                        WHERE refused.company_id IS NULL
+                           OR EXISTS (SELECT 1 FROM res_company WHERE id = refused.company_id)
                        ON CONFLICT (COALESCE(company_id, 0), entry_point, window_start)
                        DO UPDATE SET count = loyalty_plus_rate_limit_refusal.count + EXCLUDED.count""",
                     SQL(", ").join(
-                        SQL("(%s, %s, %s, %s)", company_id or None, entry_point, window, count)
+                        SQL(
+                            "(%s::int, %s::varchar, %s::timestamp, %s::int)",
+                            company_id or None,
+                            entry_point,
+                            window,
+                            count,
+                        )
                         for (_db, company_id, entry_point, window), count in counts.items()
                     ),
                 )

@@ -6,6 +6,7 @@ from odoo.tests import freeze_time, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
+from ..models.loyalty_plus_rate_limit_refusal import _pending
 from .common import LoyaltyPlusCase
 
 
@@ -37,6 +38,11 @@ class HealthCase(LoyaltyPlusCase):
         cls.env["loyalty_plus.cron.run"].search([]).unlink()
         # what the tests start from: now, as the database sees it
         cls.T0 = fields.Datetime.now().replace(microsecond=0) + timedelta(days=1)
+
+    def setUp(self):
+        super().setUp()
+        # refusals of read paths that earlier tests left in this process
+        _pending.clear()
 
     def evaluate(self, at):
         with freeze_time(at):

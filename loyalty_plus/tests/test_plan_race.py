@@ -6,6 +6,7 @@ from odoo import api
 from odoo.exceptions import ConcurrencyError
 from odoo.orm.environments import Transaction
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 
@@ -43,10 +44,11 @@ class TestPlanLastPlace(CommittedDataCase):
         outcome = {}
 
         def second():
-            with self.registry.cursor() as cr:
+            # the serialization error is expected: not an ERROR of the run's log
+            with mute_logger("odoo.sql_db"), self.registry.cursor() as cr:
                 cr.transaction = Transaction(self.registry)  # not the registry's lock the runner holds
                 # as Odoo runs a request: started again after a serialization error
-                for _attempt in range(3):
+                for _attempt in range(5):
                     try:
                         self.card_model(cr).enroll("Second Customer", "last.place.2@example.com")
                         cr.commit()  # pylint: disable=invalid-commit
