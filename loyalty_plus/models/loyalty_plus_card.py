@@ -335,47 +335,17 @@ class LoyaltyPlusCard(models.Model):
 
     def adjust_points(self, points, reason):
         """Manager correction of the points balance, with a mandatory reason."""
-        self.ensure_one()
-        self.env["loyalty_plus.rate_limit"]._check("adjust")
-        if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
-            raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
-        self.check_access("write")
-        if not (reason or "").strip():
-            raise LoyaltyPlusRefusal("validation_error", self.env._("Say why the balance is adjusted."))
-        try:
-            points = int(points)
-        except (TypeError, ValueError):
-            raise LoyaltyPlusRefusal(
-                "validation_error", self.env._("The adjustment must be a whole number of points.")
-            ) from None
-        if not points:
-            raise LoyaltyPlusRefusal("validation_error", self.env._("An adjustment of zero points changes nothing."))
-        self._lock()
-        if self.points_balance + points < 0:
-            raise LoyaltyPlusRefusal(
-                "insufficient_points",
-                self.env._(
-                    "The card has %(balance)s points: it cannot lose %(points)s.",
-                    balance=self.points_balance,
-                    points=-points,
-                ),
-            )
-        tx = self._apply_ledger(
-            {
-                "transaction_type": "points_adjusted",
-                "points_delta": points,
-                "shop_id": self.env.company.id,
-                "note": reason.strip(),
-                "admin_user_id": self.env.uid,
-            },
-            lock=False,
-        )
-        return self._operation_result(tx)
+        return self._adjust("points", points, reason)
 
     def adjust_stamps(self, stamps, reason):
         """Manager correction of the stamp card (a stamp forgotten at the till, a card damaged),
         with a mandatory reason."""
+        return self._adjust("stamps", stamps, reason)
+
+    def _adjust(self, unit, amount, reason):
+        """A manager's correction of the card's ``unit`` ("points" or "stamps") by ``amount``."""
         self.ensure_one()
+        stamps = unit == "stamps"
         self.env["loyalty_plus.rate_limit"]._check("adjust")
         if not self.env.user.has_group("loyalty_plus.group_loyalty_plus_manager"):
             raise AccessError(self.env._("Only a loyalty manager can adjust a balance."))
@@ -383,28 +353,39 @@ class LoyaltyPlusCard(models.Model):
         if not (reason or "").strip():
             raise LoyaltyPlusRefusal("validation_error", self.env._("Say why the balance is adjusted."))
         try:
-            stamps = int(stamps)
+            amount = int(amount)
         except (TypeError, ValueError):
             raise LoyaltyPlusRefusal(
-                "validation_error", self.env._("The adjustment must be a whole number of stamps.")
+                "validation_error",
+                self.env._("The adjustment must be a whole number of stamps.")
+                if stamps
+                else self.env._("The adjustment must be a whole number of points."),
             ) from None
-        if not stamps:
-            raise LoyaltyPlusRefusal("validation_error", self.env._("An adjustment of zero stamps changes nothing."))
-        self.sudo().program_id._check_operable(supports="stamps")
-        self._lock()
-        if self.stamp_count + stamps < 0:
+        if not amount:
             raise LoyaltyPlusRefusal(
-                "insufficient_stamps",
-                self.env._(
-                    "The card has %(count)s stamps: it cannot lose %(stamps)s.",
-                    count=self.stamp_count,
-                    stamps=-stamps,
-                ),
+                "validation_error",
+                self.env._("An adjustment of zero stamps changes nothing.")
+                if stamps
+                else self.env._("An adjustment of zero points changes nothing."),
             )
+        if stamps:
+            self.sudo().program_id._check_operable(supports="stamps")
+        self._lock()
+        balance = self.stamp_count if stamps else self.points_balance
+        if balance + amount < 0:
+            if stamps:
+                message = self.env._(
+                    "The card has %(count)s stamps: it cannot lose %(stamps)s.", count=balance, stamps=-amount
+                )
+            else:
+                message = self.env._(
+                    "The card has %(balance)s points: it cannot lose %(points)s.", balance=balance, points=-amount
+                )
+            raise LoyaltyPlusRefusal(f"insufficient_{unit}", message)
         tx = self._apply_ledger(
             {
-                "transaction_type": "stamp_adjusted",
-                "stamps_delta": stamps,
+                "transaction_type": "stamp_adjusted" if stamps else "points_adjusted",
+                "stamps_delta" if stamps else "points_delta": amount,
                 "shop_id": self.env.company.id,
                 "note": reason.strip(),
                 "admin_user_id": self.env.uid,

@@ -15,7 +15,7 @@ class LoyaltyPlusCard(models.Model):
     """What the card's emails show: the QR code as an image a mail client can fetch, the link that
     opens the customer's account, the wallet buttons."""
 
-    _inherit = "loyalty_plus.card"
+    _inherit = "loyalty_plus.card"  # pylint: disable=consider-merging-classes-inherited
 
     def _get_portal_path(self):
         """The page of the customer's account that shows their cards (the website addon has one)."""
