@@ -582,11 +582,10 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         card = self.sudo()
         program = card.program_id
-        today = fields.Date.context_today(self)
         for reward in rewards:
             if reward.program_id != program:
                 return "reward_not_found"
-            if not reward._is_available(today):
+            if not reward._is_available():
                 return "reward_unavailable"
         balance = card.points_balance - committed
         if balance < max(sum(reward.points_cost for reward in rewards), program.minimum_redemption_points):
@@ -601,7 +600,7 @@ class LoyaltyPlusCard(models.Model):
         if code == "reward_not_found":
             raise self._reward_not_found()
         if code == "reward_unavailable":
-            unavailable = rewards.filtered(lambda r: not r._is_available(fields.Date.context_today(self)))
+            unavailable = rewards.filtered(lambda r: not r._is_available())
             raise LoyaltyPlusRefusal(
                 code, self.env._("The reward %(reward)s is not available now.", reward=unavailable[:1].name)
             )

@@ -299,8 +299,7 @@ class LoyaltyPlusProgram(models.Model):
     def _get_available_rewards(self):
         """Rewards of the catalog that can be redeemed today (active, in their dates, in stock)."""
         self.ensure_one()
-        today = fields.Date.context_today(self)
-        return self._prefetch_catalog().filtered(lambda reward: reward._is_available(today))
+        return self._prefetch_catalog().filtered(lambda reward: reward._is_available())
 
     def _prefetch_catalog(self):
         """The program's active rewards, cheapest first, with the program and the rewards put in

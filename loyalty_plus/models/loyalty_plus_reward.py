@@ -74,11 +74,13 @@ class LoyaltyPlusReward(models.Model):
     def _forget_catalog(self):
         self.env.registry.clear_cache()
 
-    def _is_available(self, today):
+    def _is_available(self, today=None):
+        """Whether the reward can be redeemed on ``today`` (default: today for the user): active,
+        in its dates, in stock."""
         self.ensure_one()
-        return (
-            self.active
-            and (not self.date_from or self.date_from <= today)
-            and (not self.date_to or self.date_to >= today)
-            and (not self.limited_stock or self.stock_qty > 0)
-        )
+        if not self.active or (self.limited_stock and self.stock_qty <= 0):
+            return False
+        if not (self.date_from or self.date_to):
+            return True  # no need of today: it costs the user's timezone, a read of their partner
+        today = today or fields.Date.context_today(self)
+        return (not self.date_from or self.date_from <= today) and (not self.date_to or self.date_to >= today)
