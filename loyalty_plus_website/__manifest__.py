@@ -6,6 +6,7 @@
     "author": "Loyalty+",
     "website": "https://github.com/loyalty-plus/loyalty-plus",
     "license": "LGPL-3",
+    "post_init_hook": "post_init_hook",
     "depends": ["loyalty_plus", "website", "portal"],
     "external_dependencies": {"python": ["qrcode"]},
     "data": [

@@ -40,6 +40,14 @@ class TestEnrollmentController(LoyaltyPlusWebsiteCase):
         )
         return len(partners), len(cards)
 
+    def test_join_page_says_what_members_get(self):
+        self.program.stamps_reward_description = "Free pastry"
+        page = self.url_open("/loyalty/web-bakery/join").text
+        start = page.index("o_loyalty_plus_benefits")
+        benefits = page[start : page.index("</ul>", start)]
+        for fact in ("5 stamps", "Free pastry", "20</strong> welcome points", "10 points for each euro"):
+            self.assertIn(fact, " ".join(benefits.split()))
+
     def test_enrollment_creates_card_and_shows_it(self):
         shop_url = f"{JOIN_URL}?shop={self.branch_esch.id}"
         response = self._post(self._form(marketing="1"), url=shop_url)
