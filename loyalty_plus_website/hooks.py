@@ -14,6 +14,7 @@ def post_init_hook(env):
     for original in originals.exists():
         translations = {lang: original.with_context(lang=lang).name for lang in languages}
         copies = Menu.search([("url", "=", original.url), ("website_id", "!=", False), ("id", "!=", original.id)])
-        for lang, name in translations.items():
-            if name and name != original.with_context(lang="en_US").name:
-                copies.update_field_translations("name", {lang: name})
+        english = original.with_context(lang="en_US").name
+        translated = {lang: name for lang, name in translations.items() if name and name != english}
+        for copy in copies if translated else ():
+            copy.update_field_translations("name", translated)
