@@ -30,7 +30,8 @@ fi
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$DB"; then
     step "demo database $DB (first time: about three minutes)"
     odoo -c "$ODOO_CONF" -d "$DB" -i "$LP_MODULES" --with-demo --stop-after-init --log-level=warn \
-        --logfile "$LOG" 2>>"$LOG" || die "install failed, see $LOG"
+        --logfile "$LOG" 2>>"$LOG" \
+        || { odoo db -c "$ODOO_CONF" drop "$DB" >/dev/null 2>&1; die "install failed, see $LOG"; }  # never half a demo
     echo "$src_hash" > "$CACHE/demo.src-hash"
 elif [ "$(cat "$CACHE/demo.src-hash" 2>/dev/null)" != "$src_hash" ]; then
     step "updating the Loyalty+ addons in $DB"
