@@ -29,7 +29,5 @@ from . import mail_template
 from . import mail_mail
 from . import mail_thread
 from . import loyalty_plus_rate_limit_refusal
-from . import loyalty_plus_rate_limit_health
-from . import loyalty_plus_api_health
 from . import loyalty_plus_health_check
 from . import loyalty_plus_health_incident

@@ -497,7 +497,15 @@ class LoyaltyPlusApi(models.AbstractModel):
             raise self._api_error("not_an_integration", self.env._("Only Loyalty+ integrations can call this API."))
         integration_id, rate_limit, allowed, shop_ids = profile
         integration_sudo = Integration.sudo().browse(integration_id)
-        self._api_check_rate(integration_sudo, rate_limit, readonly=operation in READ_OPERATIONS)
+        try:
+            self._api_check_rate(integration_sudo, rate_limit, readonly=operation in READ_OPERATIONS)
+        except LoyaltyPlusRefusal:
+            # counted per shop and operation for the health checks (read paths: in batches)
+            shop = shop_id if isinstance(shop_id, int) and shop_id in shop_ids else (shop_ids[0] if shop_ids else False)
+            self.env["loyalty_plus.rate_limit.refusal"]._count(
+                self.env["res.company"].browse(shop), f"api:{operation}", readonly=operation in READ_OPERATIONS
+            )
+            raise
         if operation not in allowed:
             raise self._api_error(
                 "operation_not_allowed",

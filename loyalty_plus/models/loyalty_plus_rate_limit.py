@@ -78,6 +78,7 @@ class LoyaltyPlusRateLimit(models.Model):
             keys.append((f"{action}:ip:{ip}", limit * IP_FACTOR))
         seconds = self._count_hits(keys)
         if seconds:
+            self.env["loyalty_plus.rate_limit.refusal"]._count(self.env.company, action)  # health checks
             raise LoyaltyPlusRefusal(
                 "rate_limited",
                 self.env._("Too many requests: please wait %(seconds)s seconds before trying again.", seconds=seconds),
@@ -112,6 +113,7 @@ class LoyaltyPlusRateLimit(models.Model):
         window = now.replace(minute=now.minute - now.minute % ENROLLMENT_WINDOW_MINUTES, second=0, microsecond=0)
         hits = self._write_hits({key: 1 for key, _cap in keys}, window)
         if any(hits[key] > cap for key, cap in keys):
+            self.env["loyalty_plus.rate_limit.refusal"]._count(self.env.company, "web_enroll")  # health checks
             seconds = int((window + timedelta(minutes=ENROLLMENT_WINDOW_MINUTES) - now).total_seconds())
             raise LoyaltyPlusRefusal(
                 "rate_limited",
