@@ -1,6 +1,6 @@
 {
     "name": "Loyalty+",
-    "version": "19.0.1.1.1",
+    "version": "19.0.1.2.0",
     "category": "Sales/Loyalty",
     "summary": "Stamp cards and points programs for merchants with one or many shops",
     "author": "Loyalty+",
@@ -19,7 +19,10 @@
         "wizard/loyalty_plus_card_adjust_views.xml",
         "wizard/loyalty_plus_lifecycle_wizard_views.xml",
         "wizard/loyalty_plus_merchant_settings_views.xml",
+        "views/loyalty_plus_earning_rule_views.xml",
+        "views/loyalty_plus_campaign_views.xml",
         "views/loyalty_plus_program_views.xml",
+        "views/product_template_views.xml",
         "views/loyalty_plus_reward_views.xml",
         "views/loyalty_plus_tier_views.xml",
         "views/loyalty_plus_plan_views.xml",
@@ -38,9 +41,11 @@
         "report/loyalty_plus_report_fraud_views.xml",
         "views/loyalty_plus_plan_report_actions.xml",
         "views/loyalty_plus_menus.xml",
+        "views/loyalty_plus_referral_views.xml",
         "views/loyalty_plus_health_views.xml",
         "report/loyalty_plus_report_menus.xml",
         "data/ir_cron_data.xml",
+        "data/loyalty_plus_campaign_cron.xml",
         "data/mail_template_data.xml",
         "data/loyalty_plus_report_cron.xml",
         "data/loyalty_plus_health_data.xml",
@@ -49,5 +54,10 @@
         "demo/res_company_demo.xml",
         "demo/loyalty_plus_program_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "loyalty_plus/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
 }

@@ -26,6 +26,13 @@
     "assets": {
         "point_of_sale._assets_pos": [
             "loyalty_plus_pos/static/src/**/*",
+            ("remove", "loyalty_plus_pos/static/src/customer_display/**/*"),
+        ],
+        "point_of_sale.customer_display_assets": [
+            "loyalty_plus_pos/static/src/customer_display/**/*",
+        ],
+        "point_of_sale.customer_display_assets_test": [
+            "loyalty_plus_pos/static/tests/customer_display/**/*",
         ],
         "web.assets_tests": [
             "loyalty_plus_pos/static/tests/tours/**/*",

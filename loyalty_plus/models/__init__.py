@@ -4,6 +4,10 @@ from . import res_config_settings
 from . import res_partner
 from . import loyalty_plus_program_mixin
 from . import loyalty_plus_program
+from . import loyalty_plus_program_earning
+from . import loyalty_plus_earning_rule
+from . import loyalty_plus_campaign
+from . import product_template
 from . import loyalty_plus_tier
 from . import loyalty_plus_reward
 from . import loyalty_plus_staff_pin
@@ -31,3 +35,6 @@ from . import mail_thread
 from . import loyalty_plus_rate_limit_refusal
 from . import loyalty_plus_health_check
 from . import loyalty_plus_health_incident
+from . import loyalty_plus_referral
+from . import loyalty_plus_card_referral
+from . import loyalty_plus_program_referral

@@ -24,6 +24,9 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 MAX_INTEGER = 2**31 - 1
 # The largest purchase (or returned amount) one call may carry, in the program's currency.
 MAX_AMOUNT = 1_000_000
+# The most lines an order sent to ``earn`` may hold, and the keys of a line.
+MAX_ORDER_LINES = 500
+ORDER_LINE_KEYS = frozenset({"product_id", "qty", "price_incl", "price_excl"})
 # Parameters that must be texts when given, with the most characters each may hold: a longer text
 # is refused before any query, so that no index row overflows (order_ref) and no message repeats
 # megabytes of input back. The OpenAPI document states the same maxLength.
@@ -40,6 +43,7 @@ TEXT_MAX_LENGTHS = {
     "currency": 16,
     "pin": 64,
     "note": 500,
+    "referral_code": 32,
 }
 # Seconds a client is told to wait when its write still collides with others on the same card
 # after the server's own retries (answered 409 card_busy by ir.http).
@@ -115,6 +119,7 @@ class LoyaltyPlusApi(models.AbstractModel):
         marketing_consent: bool = False,
         lang: str | None = None,
         shop_id: int | None = None,
+        referral_code: str | None = None,
     ) -> dict:
         """Enroll a customer, with the website's rules: the customer is found by email or
         created, an existing card of the merchant is returned instead of a second one, the
@@ -128,7 +133,10 @@ class LoyaltyPlusApi(models.AbstractModel):
         :param marketing_consent: the customer agreed to receive marketing emails
         :param lang: optional language code (``fr_FR``...)
         :param shop_id: the enrolling shop (default: the integration's first shop)
-        :return: ``{"ok": true, "card": summary, "created": bool}``
+        :param referral_code: optional invitation code of the member who invited the customer
+        :return: ``{"ok": true, "card": summary, "created": bool}``, with ``referral``
+            (``{"state": "pending"|"refused"|"not_found", "reason": code|null}``) when a new card
+            came with a ``referral_code``: an unknown code never refuses the enrollment
         """
         params = {
             "name": name,
@@ -138,6 +146,7 @@ class LoyaltyPlusApi(models.AbstractModel):
             "marketing_consent": marketing_consent,
             "lang": lang,
             "shop_id": shop_id,
+            "referral_code": referral_code,
         }
 
         def operation(shop):
@@ -150,7 +159,10 @@ class LoyaltyPlusApi(models.AbstractModel):
                 shop,
                 marketing_consent=marketing_consent,
             )
-            return {"ok": True, "card": card._get_summary(), "created": created}
+            result = {"ok": True, "card": card._get_summary(), "created": created}
+            if created and referral_code:
+                result["referral"] = self._api_register_referral(card, referral_code)
+            return result
 
         return self._api_write("enroll", idempotency_key, params, shop_id, operation)
 
@@ -159,30 +171,38 @@ class LoyaltyPlusApi(models.AbstractModel):
         self,
         idempotency_key: str,
         card: str,
-        amount: float,
         order_ref: str,
+        amount: float | None = None,
+        lines: list[dict] | None = None,
         currency: str | None = None,
         shop_id: int | None = None,
         staff_pin_id: int | None = None,
         pin: str | None = None,
     ) -> dict:
-        """Earn points for a purchase. One order earns once: another call with the same
-        ``order_ref`` returns the first transaction.
+        """Earn points for a purchase, given by its ``amount`` or by its ``lines`` (then the
+        program's earning rules and campaigns read its products: excluded products earn nothing,
+        categories earn their own rates). One order earns once: another call with the same
+        ``order_ref`` returns the first answer. Stamps are given by ``stamp``.
 
         :param idempotency_key: chosen by the client, unique per write
         :param card: card number, QR payload, email or phone
-        :param amount: the purchase amount (above zero)
         :param order_ref: the order's reference in the calling system
+        :param amount: the purchase amount (above zero), without ``lines``
+        :param lines: instead of ``amount``, the order's lines ``[{"product_id", "qty",
+            "price_incl", "price_excl"}]``: line totals after discounts, loyalty lines left out
         :param currency: ISO code of ``amount`` (default: the program's currency)
         :param shop_id: the selling shop (default: the integration's first shop)
         :param staff_pin_id: optional staff member, with ``pin``
         :param pin: the staff member's PIN
-        :return: ``{"ok": true, "card": summary, "transaction_id": int, "points": int}``
+        :return: ``{"ok": true, "card": summary, "transaction_id": int, "points": int}``: with
+            ``lines``, the points of all the order's rows (rules and campaigns) and the first row
+            (``null`` when no line earns)
         :raise below_minimum_purchase: the amount is below the program's minimum purchase
         """
         params = {
             "card": card,
             "amount": amount,
+            "lines": lines,
             "order_ref": order_ref,
             "currency": currency,
             "shop_id": shop_id,
@@ -191,7 +211,14 @@ class LoyaltyPlusApi(models.AbstractModel):
         }
 
         def operation(shop):
-            self._api_amount(amount)
+            if (amount is None) == (lines is None):
+                raise self._api_error(
+                    "validation_error", self.env._("Give either the amount or the lines of the purchase.")
+                )
+            if lines is None:
+                self._api_amount(amount)
+            else:
+                self._api_lines(lines)
             if not isinstance(order_ref, str) or not order_ref.strip():
                 raise self._api_error("validation_error", self.env._("The order reference is required."))
             currency_record = None
@@ -203,9 +230,20 @@ class LoyaltyPlusApi(models.AbstractModel):
                     )
             loyalty_card = self._api_card(card, shop)
             staff = loyalty_card._authorize(shop, staff_pin_id, pin, supports="points", pin_required=False)
-            return loyalty_card._operation_result(
-                loyalty_card._earn(amount, shop, currency=currency_record, staff=staff, order_ref=order_ref.strip())
+            if lines is None:
+                return loyalty_card._operation_result(
+                    loyalty_card._earn(amount, shop, currency=currency_record, staff=staff, order_ref=order_ref.strip())
+                )
+            rows = loyalty_card._earn_order(
+                lines, shop, currency=currency_record, staff=staff, order_ref=order_ref.strip(), include_stamps=False
             )
+            if not rows:
+                program = loyalty_card.sudo().program_id
+                order = program._prepare_order(loyalty_card, program._normalize_lines(lines, currency_record), shop)
+                program._check_minimum_purchase(order["base"])
+            result = loyalty_card._operation_result(rows[:1])
+            result.update(transaction_id=rows[:1].id or None, points=sum(rows.mapped("points_delta")))
+            return result
 
         return self._api_write("earn", idempotency_key, params, shop_id, operation)
 
@@ -462,6 +500,33 @@ class LoyaltyPlusApi(models.AbstractModel):
             )
 
     @api.model
+    def _api_lines(self, lines):
+        """Refuse order lines that are not a list of at most ``MAX_ORDER_LINES`` lines of a
+        product id (or null), a quantity and prices within ``MAX_AMOUNT``, before any query."""
+        if not isinstance(lines, list):
+            raise self._api_error("validation_error", self.env._("The order lines must be a list."))
+        if len(lines) > MAX_ORDER_LINES:
+            raise self._api_error(
+                "validation_error", self.env._("An order holds at most %(max)s lines.", max=MAX_ORDER_LINES)
+            )
+        for line in lines:
+            if not isinstance(line, dict) or line.keys() - ORDER_LINE_KEYS or not {"qty", "price_incl"} <= line.keys():
+                raise self._api_error(
+                    "validation_error", self.env._("Each order line needs a product, a quantity and its prices.")
+                )
+            if line.get("product_id") is not None:
+                self._api_int(line["product_id"], "product_id", minimum=1)
+            for name in ("qty", "price_incl", "price_excl"):
+                value = line.get(name, 0)
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not math.isfinite(value)
+                    or abs(value) > MAX_AMOUNT
+                ):
+                    raise self._api_error("validation_error", self.env._("The order lines hold an invalid number."))
+
+    @api.model
     def _api_check_parameters(self, params):
         """Refuse text parameters that are not texts, are too long, or hold characters a database
         cannot store (NUL, lone surrogates), and malformed ids, before they reach a query."""
@@ -545,6 +610,16 @@ class LoyaltyPlusApi(models.AbstractModel):
                 ),
                 retry_after=retry_after,
             )
+
+    @api.model
+    def _api_register_referral(self, card, referral_code):
+        """Record who invited the new ``card``; what became of the invitation, for the answer."""
+        try:
+            with self.env.cr.savepoint():
+                referral = card._register_referral(referral_code)
+        except LoyaltyPlusRefusal as refusal:
+            return {"state": "not_found", "reason": refusal.code}
+        return {"state": referral.state, "reason": referral.refusal_code or None}
 
     @api.model
     def _api_card(self, query, shop):

@@ -32,6 +32,8 @@ BALANCE_FIELDS = {
     "last_points_date",
     "last_activity_date",
     "tier_id",
+    "stamp_bank",
+    "points_fraction",
 }
 # What the ledger UPDATE returns (tier_id moves apart, in _update_tier).
 UPDATED_FIELDS = (*sorted(BALANCE_FIELDS - {"tier_id"}), "write_date", "write_uid")
@@ -49,6 +51,8 @@ SUMMARY_FIELDS = [
     "points_balance",
     "tier_id",
     "last_stamp_date",
+    "stamp_bank",
+    "points_fraction",
     # and what an operation's notifications read of it
     "stamp_reward_notified",
     "points_reward_notified",
@@ -144,6 +148,13 @@ class LoyaltyPlusCard(models.Model):
     last_points_date = fields.Datetime(readonly=True, copy=False)
     last_activity_date = fields.Datetime(readonly=True, copy=False, index=True)
     tier_id = fields.Many2one("loyalty_plus.tier", string="Tier", readonly=True, copy=False)
+    # what the customer spent towards the next stamp of a "stamps per amount spent" rule, and the
+    # fraction of a point not given yet: both carry over to the next purchase
+    stamp_bank = fields.Monetary(string="Spent towards the next stamp", readonly=True, copy=False)
+    points_fraction = fields.Float(string="Fraction of a point", readonly=True, copy=False, digits=(16, 6))
+    stamp_bank_to_next = fields.Monetary(
+        compute="_compute_stamp_bank_to_next", string="To the next stamp", help="What is left to spend for the next stamp"
+    )
 
     transaction_ids = fields.One2many("loyalty_plus.transaction", "card_id", string="Ledger")
     redemption_ids = fields.One2many("loyalty_plus.redemption", "card_id", string="Redemptions")
@@ -181,6 +192,12 @@ class LoyaltyPlusCard(models.Model):
             self.env.cr.execute(
                 SQL("ALTER TABLE %s SET (fillfactor = %s)", SQL.identifier(self._table), CARD_FILLFACTOR)
             )
+
+    @api.depends("stamp_bank", "program_id")
+    def _compute_stamp_bank_to_next(self):
+        for card in self:
+            step = card.sudo().program_id._get_spend_step()
+            card.stamp_bank_to_next = max(step - card.stamp_bank, 0.0) if step else 0.0
 
     @api.depends("stamp_count", "program_id.stamps_target", "program_id.program_type")
     def _compute_reward_ready(self):
@@ -436,46 +453,273 @@ class LoyaltyPlusCard(models.Model):
         )
 
     def _earn(self, amount, shop, currency=None, staff=None, order_ref=None):
-        """The points of a purchase of ``amount``, once per ``order_ref``; returns the ledger row
-        (the first one, with ``replayed`` in the context, when the order already earned)."""
+        """The points of a purchase of ``amount`` (no lines: the program's rules on the order as
+        a whole), once per ``order_ref``; returns its points row (the first one, with
+        ``replayed`` in the context, when the order already earned)."""
         self.ensure_one()
         self._check_operable(shop, supports="points")
         program = self.sudo().program_id
         amount = program._convert_purchase(amount, currency)
+        rows = self._earn_order(
+            [{"product_id": False, "qty": 1, "price_incl": amount, "price_excl": amount}],
+            shop,
+            staff=staff,
+            order_ref=order_ref,
+            include_stamps=False,
+        )
+        points_rows = rows.filtered(lambda row: row.transaction_type == "points_earned")
+        if not points_rows:
+            program._check_minimum_purchase(amount)
+        return points_rows[:1] or rows[:1]
+
+    def _earn_order(
+        self, lines, shop, currency=None, staff=None, order_ref=None, include_stamps=True, stamps_approved=True
+    ):
+        """What an order of ``lines`` (``[{"product_id", "qty", "price_incl", "price_excl"}]``,
+        line totals after discounts, loyalty lines left out) earns by the program's rules and
+        campaigns, once per ``order_ref``: one ledger row per effect, naming its rule or campaign.
+        ``stamps_approved`` False (a PIN was needed and not given) earns the points only.
+        Returns the rows, with the computation's ``loyalty_plus_notes`` and
+        ``loyalty_plus_campaigns`` in their context (``loyalty_plus_replayed`` on a replay)."""
+        self.ensure_one()
+        self._check_operable(shop)
+        program = self.sudo().program_id
+        lines = program._normalize_lines(lines, currency)
         self._lock()
+        Transaction = self.env["loyalty_plus.transaction"]
         if order_ref:
-            done = (
-                self.env["loyalty_plus.transaction"]
-                .sudo()
-                .search_fetch(
-                    [
-                        ("program_id", "=", program.id),
-                        ("order_ref", "=", order_ref),
-                        ("transaction_type", "=", "points_earned"),
-                    ],
-                    ["card_id", "points_delta"],
-                    limit=1,
-                )
+            done = Transaction.sudo().search_fetch(
+                [
+                    ("program_id", "=", program.id),
+                    ("order_ref", "=", order_ref),
+                    ("transaction_type", "in", program._get_order_earning_types()),
+                ],
+                ["card_id", "transaction_type", "points_delta", "stamps_delta", "campaign_id"],
+                order="id",
             )
             if done:
                 if done.card_id != self:
                     raise LoyaltyPlusRefusal(
                         "order_already_used",
-                        self.env._("Order %(ref)s already earned points on another card.", ref=order_ref),
+                        self.env._("Order %(ref)s already earned on another card.", ref=order_ref),
                     )
-                return done.with_env(self.env).with_context(loyalty_plus_replayed=True)
-        program._check_minimum_purchase(amount)
-        return self._apply_ledger(
-            {
-                "transaction_type": "points_earned",
-                "points_delta": program._get_points_for_amount(amount, self.tier_id),
+                return done.with_env(self.env).with_context(
+                    loyalty_plus_replayed=True, loyalty_plus_campaigns=tuple(done.campaign_id.mapped("name"))
+                )
+        result = program._compute_earnings(
+            self, lines, shop, include_stamps=include_stamps, stamps_approved=stamps_approved
+        )
+        effects = self._claim_campaign_uses(result["effects"])
+        rows = Transaction
+        for index, effect in enumerate(effects):
+            values = {
+                "transaction_type": effect["transaction_type"],
+                "points_delta": effect["points"],
+                "stamps_delta": effect["stamps"],
+                "bank_delta": effect["bank_delta"],
+                "earning_rule_id": effect["earning_rule_id"] or False,
+                "campaign_id": effect["campaign_id"] or False,
+                "amount": effect["amount"] if effect["points"] else 0.0,
                 "shop_id": shop.id,
                 "staff_pin_id": staff.id if staff else False,
-                "amount": amount,
                 "order_ref": order_ref or False,
+                "note": effect["label"],
+            }
+            if index == len(effects) - 1:
+                values["points_fraction"] = result["points_fraction"]
+            rows |= self._apply_ledger(values, lock=False)
+        rows = rows.with_context(
+            loyalty_plus_notes=tuple(result["notes"]),
+            loyalty_plus_campaigns=tuple(campaign["name"] for campaign in result["campaigns"]),
+        )
+        self._on_order_earned(order_ref, result, rows)
+        return rows
+
+    def _claim_campaign_uses(self, effects):
+        """Count the order against the caps of its campaigns, one by one under the campaign's
+        row lock (the last use of a capped campaign goes to one order only); the effects of a
+        campaign whose cap was reached meanwhile are dropped."""
+        claimed, refused = set(), set()
+        for effect in effects:
+            campaign_id = effect["campaign_id"]
+            if not campaign_id or campaign_id in claimed or campaign_id in refused:
+                continue
+            campaign = self.env["loyalty_plus.campaign"].sudo().browse(campaign_id)
+            if not campaign.max_uses:
+                claimed.add(campaign_id)
+                continue
+            campaign.flush_recordset(["use_count"])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE loyalty_plus_campaign SET use_count = use_count + 1
+                        WHERE id = %s AND use_count < max_uses RETURNING id""",
+                    campaign_id,
+                )
+            )
+            (claimed if self.env.cr.fetchone() else refused).add(campaign_id)
+            campaign.invalidate_recordset(["use_count"])
+        return [effect for effect in effects if effect["campaign_id"] not in refused]
+
+    def _get_sale_stamps_allowed(self, stamps_due, now, stamps_approved, notes):
+        """How many of the ``stamps_due`` of a sale the card gets now: none without the staff
+        approval the program asks for or within the cooldown, at most what is left of the daily
+        limit. Says why in ``notes``."""
+        self.ensure_one()
+        if stamps_due <= 0:
+            return 0
+        card = self.sudo()
+        program = card.program_id
+        if not stamps_approved:
+            notes.append(self.env._("No stamps: a staff PIN approves the stamps of a sale."))
+            return 0
+        if program.stamp_cooldown_minutes and card.last_stamp_date:
+            ready = card.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes)
+            if ready > now:
+                minutes = math.ceil((ready - now).total_seconds() / 60)
+                notes.append(
+                    self.env._("No stamps: the next stamp is possible in %(minutes)s minutes.", minutes=minutes)
+                )
+                return 0
+        if program.max_stamps_per_day:
+            left = max(program.max_stamps_per_day - self._count_stamps_since(self._start_of_merchant_day(now)), 0)
+            if left < stamps_due:
+                notes.append(
+                    self.env._(
+                        "Daily limit: %(given)s of %(due)s stamps given today.", given=left, due=stamps_due
+                    )
+                )
+                return left
+        return stamps_due
+
+    def _void_order_earnings(self, order_ref, returned_lines, remaining_lines, shop, note=None):
+        """Take back what the returned lines of the order ``order_ref`` earned: its points and
+        campaign points in proportion to the amount returned, the item stamps of the returned
+        items, the visit stamps when what remains no longer qualifies, and their spend in the spend
+        bank (a stamp taken back when the bank would go below zero). Returns the rows written."""
+        self.ensure_one()
+        card = self.sudo()
+        program = card.program_id
+        self._check_operable(shop)
+        self._lock()
+        Transaction = self.env["loyalty_plus.transaction"].sudo()
+        rows = Transaction.search(
+            [
+                ("card_id", "=", self.id),
+                ("order_ref", "=", order_ref),
+                ("transaction_type", "in", program._get_order_earning_types()),
+            ],
+            order="id",
+        )
+        voids = Transaction.search([("origin_transaction_id", "in", rows.ids)]) if rows else Transaction
+        returned = program._prepare_order(card, program._normalize_lines(returned_lines), shop)
+        remaining = program._prepare_order(card, program._normalize_lines(remaining_lines), shop)
+        returned_base, remaining_base = returned["base"], remaining["base"]
+        written = Transaction
+        currency = program.currency_id
+        # points, rule by rule and campaign by campaign, in proportion to what comes back
+        if currency.compare_amounts(returned_base, 0) > 0:
+            total = returned_base + remaining_base
+            for row in rows.filtered(lambda r: r.points_delta > 0 and r.amount):
+                share = row.amount * returned_base / total
+                try:
+                    with self.env.cr.savepoint():
+                        row.with_env(self.env)._void(shop, amount=share, note=note, up_to_remaining=True)
+                        written |= Transaction.search([("origin_transaction_id", "=", row.id)], order="id desc", limit=1)
+                except LoyaltyPlusRefusal:
+                    continue  # already returned in full
+        # stamps, by what the rule gives on what remains
+        rules = {rule["id"]: rule for rule in returned["rules"]}
+        stamps_left = card.stamp_count
+        for row in rows.filtered(lambda r: r.transaction_type in ("stamp_earned", "stamp_progress")):
+            taken_before = -sum(voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("stamps_delta"))
+            rule = rules.get(row.earning_rule_id.id)
+            stamps_back, bank_delta = 0, 0.0
+            if rule and rule["type"] == "stamps_visit":
+                if not (
+                    remaining_base > 0 and currency.compare_amounts(remaining_base, rule["minimum_amount"]) >= 0
+                ):
+                    stamps_back = row.stamps_delta - taken_before
+            elif rule and rule["type"] == "stamps_item":
+                back = sum(
+                    math.floor(q + 1e-9) for p, c, q, _a in returned["lines"] if program._line_matches(rule, p, c)
+                )
+                stamps_back = min(back * rule["stamps"], row.stamps_delta - taken_before)
+            elif rule and rule["type"] == "stamps_spend":
+                spent_back = sum(a for p, c, _q, a in returned["lines"] if program._line_matches(rule, p, c))
+                bank = card.stamp_bank - spent_back
+                while bank < 0 and stamps_back + rule["stamps"] <= stamps_left:
+                    stamps_back += rule["stamps"]
+                    bank += rule["spend_step"]
+                bank_delta = currency.round(max(bank, 0.0) - card.stamp_bank)
+            elif row.campaign_id and row.stamps_delta:
+                # a campaign's stamps follow the order's: gone when nothing of the order qualifies
+                if not remaining["lines"]:
+                    stamps_back = row.stamps_delta - taken_before
+            stamps_back = max(min(stamps_back, stamps_left), 0)
+            if not stamps_back and currency.is_zero(bank_delta):
+                continue
+            written |= self._apply_ledger(
+                {
+                    "transaction_type": "stamp_voided",
+                    "stamps_delta": -stamps_back,
+                    "bank_delta": bank_delta,
+                    "shop_id": shop.id,
+                    "origin_transaction_id": row.id,
+                    "earning_rule_id": row.earning_rule_id.id,
+                    "campaign_id": row.campaign_id.id,
+                    "note": note,
+                },
+                lock=False,
+            )
+            stamps_left -= stamps_back
+        self._on_order_refunded(order_ref, remaining_base)
+        return written
+
+    def _use_promotion(self, campaign, shop, order_ref, lines):
+        """Record that the order ``order_ref`` of ``lines`` used the discount promotion
+        ``campaign`` (checked again, its caps counted), once per order. Returns the ledger row."""
+        self.ensure_one()
+        self._check_operable(shop)
+        program = self.sudo().program_id
+        lines = program._normalize_lines(lines)
+        self._lock()
+        Transaction = self.env["loyalty_plus.transaction"]
+        done = Transaction.sudo().search(
+            [
+                ("program_id", "=", program.id),
+                ("order_ref", "=", order_ref),
+                ("transaction_type", "=", "promotion"),
+                ("campaign_id", "=", campaign.id),
+            ],
+            limit=1,
+        )
+        if done:
+            return done.with_env(self.env).with_context(loyalty_plus_replayed=True)
+        values = campaign._check_promotion(self, lines, shop)
+        if not self._claim_campaign_uses([{"campaign_id": campaign.id}]):
+            raise LoyaltyPlusRefusal(
+                "promotion_cap_reached",
+                self.env._("The promotion %(name)s was used as often as it may be.", name=campaign.sudo().name),
+            )
+        return self._apply_ledger(
+            {
+                "transaction_type": "promotion",
+                "campaign_id": campaign.id,
+                "shop_id": shop.id,
+                "order_ref": order_ref or False,
+                "amount": values["amount"],
+                "note": campaign.sudo().name,
             },
             lock=False,
         )
+
+    def _on_order_earned(self, order_ref, result, transactions):
+        """Hook called after an order's first earning (``result`` of ``_compute_earnings``, the
+        rows written): referrals extend it."""
+
+    def _on_order_refunded(self, order_ref, remaining_base):
+        """Hook called after a refund of the order ``order_ref`` took back its earnings, with what
+        the order still amounts to on the program's tax base."""
 
     def _redeem_reward(self, reward, shop, staff=None, order_ref=None):
         """Spend the points of ``reward``; returns ``(ledger row, redemption)``."""
@@ -796,7 +1040,7 @@ class LoyaltyPlusCard(models.Model):
         self.env["loyalty_plus.transaction"].flush_model()
         self.env.cr.execute(
             SQL(
-                """SELECT count(*) FROM loyalty_plus_transaction
+                """SELECT coalesce(sum(stamps_delta), 0) FROM loyalty_plus_transaction
                     WHERE card_id = %s AND transaction_type = 'stamp_earned' AND create_date >= %s""",
                 self.id,
                 since,
@@ -827,6 +1071,8 @@ class LoyaltyPlusCard(models.Model):
         if lock:
             self._lock()
         Transaction = self.env["loyalty_plus.transaction"]
+        values = dict(values)
+        points_fraction = values.pop("points_fraction", None)
         vals = self._prepare_transaction_vals(values)
         transaction_type = vals["transaction_type"]
         stamps, points = vals["stamps_delta"], vals["points_delta"]
@@ -848,6 +1094,8 @@ class LoyaltyPlusCard(models.Model):
                     last_stamp_date = CASE WHEN %(is_stamp)s THEN %(now)s ELSE last_stamp_date END,
                     last_points_date = CASE WHEN %(is_points)s THEN %(now)s ELSE last_points_date END,
                     last_activity_date = CASE WHEN %(is_expiry)s THEN last_activity_date ELSE %(now)s END,
+                    stamp_bank = coalesce(stamp_bank, 0) + %(bank)s,
+                    points_fraction = coalesce(%(fraction)s, points_fraction),
                     write_date = %(now)s,
                     write_uid = %(uid)s
                  WHERE id = %(id)s
@@ -868,6 +1116,8 @@ class LoyaltyPlusCard(models.Model):
                 is_stamp=transaction_type == "stamp_earned",
                 is_points=bool(points) and transaction_type != "points_expired",
                 is_expiry=transaction_type == "points_expired",
+                bank=vals.get("bank_delta") or 0.0,
+                fraction=points_fraction,
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 id=self.id,
@@ -963,6 +1213,8 @@ class LoyaltyPlusCard(models.Model):
             "stamp_reward": program.stamps_reward_description if program.has_stamps else False,
             "stamp_reward_ready": self._stamp_rewards_ready(),
             "points": card.points_balance,
+            "stamp_bank": card.stamp_bank,
+            "to_next_stamp": card.stamp_bank_to_next,
             "tier": card.tier_id.name or False,
             "active": card.active,
             "rewards": [

@@ -119,6 +119,26 @@ class LoyaltyPlusProgram(models.Model):
         compute="_compute_terms_url", string="Terms address", help="Where customers read the program's terms"
     )
 
+    # earning
+    earning_tax_base = fields.Selection(
+        [("included", "Tax included"), ("excluded", "Tax excluded")],
+        string="Earn on",
+        default="included",
+        required=True,
+        help="Whether stamps and points are counted on prices with or without tax",
+    )
+    campaign_stacking = fields.Selection(
+        [("best", "Best campaign only"), ("additive", "Add up, with a cap")],
+        string="Campaigns at once",
+        default="best",
+        required=True,
+        help="When several campaigns apply to an order: the most generous one, or all of them",
+    )
+    campaign_bonus_cap = fields.Integer(
+        string="Most bonus points per order", help="With campaigns added up: the most bonus points they give an order; 0: no cap"
+    )
+    earning_rule_ids = fields.One2many("loyalty_plus.earning_rule", "program_id", string="Earning rules")
+    campaign_ids = fields.One2many("loyalty_plus.campaign", "program_id", string="Campaigns")
     reward_ids = fields.One2many("loyalty_plus.reward", "program_id", string="Rewards")
     tier_ids = fields.One2many("loyalty_plus.tier", "program_id", string="Tiers")
     staff_pin_ids = fields.One2many("loyalty_plus.staff_pin", "program_id", string="Staff PINs")
@@ -145,6 +165,9 @@ class LoyaltyPlusProgram(models.Model):
     _report_settings_positive = models.Constraint(
         "CHECK (point_value >= 0 AND fraud_threshold > 0)",
         "The value of a point cannot be negative and the fraud watch threshold must be positive.",
+    )
+    _campaign_cap_positive = models.Constraint(
+        "CHECK (campaign_bonus_cap >= 0)", "The most bonus points of an order cannot be negative."
     )
     _lifecycle_positive = models.Constraint(
         "CHECK (birthday_bonus_points >= 0 AND reengagement_days >= 0)",
@@ -199,7 +222,15 @@ class LoyaltyPlusProgram(models.Model):
         for vals in vals_list:
             if vals.get("active", True):
                 vals.setdefault("activation_date", fields.Datetime.now())
-        return super().create(vals_list)
+        programs = super().create(vals_list)
+        # a stamp card without a rule would earn nothing on a sale: one stamp per visit to start with
+        self.env["loyalty_plus.earning_rule"].create(
+            [
+                {"program_id": program.id, "name": self.env._("One stamp per visit"), "rule_type": "stamps_visit"}
+                for program in programs.filtered(lambda p: p.has_stamps and not p.earning_rule_ids)
+            ]
+        )
+        return programs
 
     def write(self, vals):
         if "company_id" in vals and self.card_ids:

@@ -10,6 +10,7 @@ TRANSACTION_TYPES = [
     ("stamp_voided", "Stamp voided"),
     ("stamp_refunded", "Stamps given back"),
     ("stamp_adjusted", "Stamps adjusted"),
+    ("stamp_progress", "Spend towards a stamp"),
     ("points_earned", "Points earned"),
     ("points_redeemed", "Points redeemed"),
     ("points_refunded", "Points refunded"),
@@ -18,6 +19,8 @@ TRANSACTION_TYPES = [
     ("points_expired", "Points expired"),
     ("welcome_bonus", "Welcome bonus"),
     ("bonus", "Bonus points"),
+    ("referral_bonus", "Referral bonus"),
+    ("promotion", "Promotion used"),
 ]
 
 
@@ -46,6 +49,14 @@ class LoyaltyPlusTransaction(models.Model):
         "loyalty_plus.transaction", string="Voids", readonly=True, index="btree_not_null", ondelete="restrict"
     )
     reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
+    # what caused an earning: the program's rule or campaign (none: the program's points per euro)
+    earning_rule_id = fields.Many2one("loyalty_plus.earning_rule", string="Rule", readonly=True, ondelete="restrict")
+    campaign_id = fields.Many2one(
+        "loyalty_plus.campaign", readonly=True, ondelete="restrict", index="btree_not_null"
+    )
+    bank_delta = fields.Monetary(
+        string="Spend banked", readonly=True, help="Spending added to (or taken from) the spend towards the next stamp"
+    )
     # who acted is the shop's business, not the customer's: portal customers see the shop only
     staff_pin_id = fields.Many2one(
         "loyalty_plus.staff_pin", string="Staff", readonly=True, ondelete="restrict", groups="base.group_user"
@@ -57,15 +68,17 @@ class LoyaltyPlusTransaction(models.Model):
     user_agent = fields.Char(readonly=True, groups="base.group_user")
 
     _card_date_idx = models.Index("(card_id, create_date)")
-    _earn_once_per_order = models.UniqueIndex(
-        "(program_id, order_ref) WHERE transaction_type = 'points_earned' AND order_ref IS NOT NULL",
-        "This order already earned points.",
+    _earn_once_per_order_effect = models.UniqueIndex(
+        "(program_id, order_ref, transaction_type, coalesce(earning_rule_id, 0), coalesce(campaign_id, 0)) "
+        "WHERE transaction_type IN ('points_earned', 'bonus', 'stamp_earned', 'stamp_progress', 'promotion') "
+        "AND order_ref IS NOT NULL",
+        "This order already earned.",
     )
 
     @api.model
     def _get_earning_types(self):
         """Types whose positive points count as earned (lifetime and tiers)."""
-        return ["points_earned", "welcome_bonus", "bonus"]
+        return ["points_earned", "welcome_bonus", "bonus", "referral_bonus"]
 
     @api.model
     def _insert_row(self, vals):
@@ -148,7 +161,7 @@ class LoyaltyPlusTransaction(models.Model):
         card._lock()
         origin = self.sudo()
         done = self.sudo().search([("origin_transaction_id", "=", origin.id)])
-        if origin.transaction_type == "points_earned":
+        if origin.transaction_type in ("points_earned", "bonus") and origin.amount:
             return self._void_points_earned(card, origin, done, amount, note, shop, up_to_remaining)
         if origin.transaction_type == "stamp_redeemed" and amount is None:
             return self._void_stamps_redeemed(card, origin, done, stamps, note, shop)

@@ -27,3 +27,7 @@ from . import test_health_http
 from . import test_merchant_settings
 from . import test_catalog_cache
 from . import test_plan_race
+from . import test_referrals
+from . import test_earning_views
+from . import test_earning_rules
+from . import test_campaigns

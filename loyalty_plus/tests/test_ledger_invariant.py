@@ -103,6 +103,8 @@ class TestLedgerInvariant(LoyaltyPlusCase):
                 # points of the last 12 months that count for the tier
                 "tier_points": welcome.points_delta,
                 "rows": 1,
+                # the fraction of a point a purchase leaves for the next one
+                "fraction": Decimal(0),
             }
         # what each ledger row may still undo
         self.earned = {}  # tx id: {"amount": cents, "points", "refunded": cents, "taken": points}
@@ -248,7 +250,9 @@ class TestLedgerInvariant(LoyaltyPlusCase):
             return
         silver = state["tier_points"] >= self.silver.threshold_points
         multiplier = Decimal(str(self.silver.multiplier)) if silver else 1
-        points = int(Decimal(str(amount)) * Decimal(str(self.program.points_per_euro)) * multiplier)
+        raw = Decimal(str(amount)) * Decimal(str(self.program.points_per_euro)) * multiplier + state["fraction"]
+        points = int(raw)
+        state["fraction"] = raw - points
         self.seen["earn silver" if silver else "earn"] += 1
         result = card_m.earn_points(amount, order_ref=ref, **staff)
         self.assertEqual(result["points"], points)

@@ -1,4 +1,5 @@
 from . import barcode_rule
+from . import loyalty_plus_campaign
 from . import loyalty_plus_card
 from . import loyalty_plus_program
 from . import loyalty_plus_reward
@@ -8,5 +9,6 @@ from . import loyalty_plus_transaction
 from . import pos_config
 from . import pos_order
 from . import pos_order_line
+from . import pos_order_promotion
 from . import pos_session
 from . import product_template

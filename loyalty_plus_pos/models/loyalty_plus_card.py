@@ -107,6 +107,26 @@ class LoyaltyPlusCard(models.Model):
             "grant": self._lp_stamp_reward_grant(staff, order_uuid),
         }
 
+    def lp_authorize_sale(self, config_id, order_uuid, staff_pin_id=None, pin=None):
+        """Check the staff PIN typed in the payment flow for the stamps of a sale.
+
+        Nothing moves here: the stamps are earned when the paid order reaches the server. The
+        returned ``grant`` proves to that sync that a staff member approved the stamps of this
+        card on this order (the PIN never travels with the order); it proves nothing else (a
+        stamp reward needs a grant of its own).
+        """
+        self.ensure_one()
+        self.env["loyalty_plus.rate_limit"]._check("stamp")
+        shop = self._lp_get_shop(config_id)
+        if not order_uuid:
+            raise LoyaltyPlusRefusal("validation_error", self.env._("The stamps need an order."))
+        staff = self._authorize(shop, staff_pin_id, pin, supports="stamps")
+        return {
+            "card": self._get_summary(),
+            "staff_pin_id": staff.id or False,
+            "grant": self._lp_sale_grant(staff, order_uuid),
+        }
+
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
@@ -180,6 +200,23 @@ class LoyaltyPlusCard(models.Model):
     def _lp_stamp_reward_grant(self, staff, order_uuid):
         self.ensure_one()
         return hmac(self.env(su=True), "loyalty_plus_pos.stamp_reward", f"{self.id}:{staff.id or 0}:{order_uuid}")
+
+    def _lp_sale_grant(self, staff, order_uuid):
+        """The proof that ``staff`` approved the stamps of this card's sale ``order_uuid``: a key
+        scope of its own (and a purpose prefix), so that it never passes for a stamp reward's."""
+        self.ensure_one()
+        return hmac(self.env(su=True), "loyalty_plus_pos.sale_stamps", f"sale:{self.id}:{staff.id or 0}:{order_uuid}")
+
+    def _lp_check_sale_grant(self, staff, grant, order_uuid):
+        """Whether ``grant`` is the approval of the stamps of this card's sale ``order_uuid`` by ``staff``."""
+        self.ensure_one()
+        return bool(grant) and consteq(grant, self._lp_sale_grant(staff, order_uuid))
+
+    def _lp_masked_number(self):
+        """The card number as a receipt prints it: its last four digits only."""
+        self.ensure_one()
+        number = self.sudo().card_number or ""
+        return f"•••• •••• {number[-4:]}" if number else False
 
     def _lp_redeem_stamps(self, shop, staff, grant, order_ref, count=1):
         """Spend ``count`` full stamp cards on the free items of a paid order; returns the ledger

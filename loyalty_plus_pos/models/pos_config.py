@@ -52,7 +52,7 @@ class PosConfig(models.Model):
         """Demo: one till per shop of the demo merchants, limited to the merchant's own POS
         categories. A branch shares its parent's accounting (Odoo 17+), so the merchant gets a chart
         of accounts and the branches its company data."""
-        bakery = ["viennoiseries", "breads", "cakes", "drinks"]
+        bakery = ["viennoiseries", "breads", "cakes", "drinks", "gift_cards"]
         cafe = ["cafe_coffee", "cafe_cakes"]
         shops = [
             ("loyalty_plus.demo_company_bakery", "pos_config_demo_bakery_luxembourg", bakery),

@@ -21,8 +21,16 @@ SERVER_FIELDS = (
     "lp_points_voided",
     "lp_points_balance",
     "lp_stamps_redeemed",
+    "lp_stamps_earned",
+    "lp_stamps_voided",
+    "lp_stamps_balance",
+    "lp_stamps_target",
+    "lp_campaign_names",
+    "lp_card_number_masked",
     "lp_message",
 )
+# the types of the ledger rows that count as what an order earned (its points and bonuses)
+EARNED_POINTS_TYPES = ("points_earned", "bonus")
 
 
 class PosOrder(models.Model):
@@ -34,6 +42,16 @@ class PosOrder(models.Model):
     lp_points_voided = fields.Integer(string="Points voided", readonly=True, copy=False)
     lp_points_balance = fields.Integer(string="Points balance after", readonly=True, copy=False)
     lp_stamps_redeemed = fields.Integer(string="Stamps spent", readonly=True, copy=False)
+    lp_stamps_earned = fields.Integer(string="Stamps earned", readonly=True, copy=False)
+    lp_stamps_voided = fields.Integer(string="Stamps taken back", readonly=True, copy=False)
+    lp_stamps_balance = fields.Integer(string="Stamps after", readonly=True, copy=False)
+    lp_stamps_target = fields.Integer(string="Stamps for a reward", readonly=True, copy=False)
+    lp_campaign_names = fields.Char(string="Loyalty+ campaigns", readonly=True, copy=False)
+    lp_card_number_masked = fields.Char(string="Loyalty+ card number", readonly=True, copy=False)
+    # the approval of the stamps of the sale: who typed the PIN in the payment flow, and the
+    # server's proof of it for this card and this order (the PIN itself never travels)
+    lp_staff_pin_id = fields.Many2one("loyalty_plus.staff_pin", string="Stamps approved by", readonly=True, copy=False)
+    lp_grant = fields.Char(string="Stamps approval", readonly=True, copy=False)
     lp_message = fields.Char(string="Loyalty+ note", readonly=True, copy=False)
     lp_transaction_ids = fields.One2many("loyalty_plus.transaction", "pos_order_id", string="Loyalty+ ledger")
     lp_transaction_count = fields.Integer(compute="_compute_lp_transaction_count", string="Loyalty+ ledger rows")
@@ -52,7 +70,7 @@ class PosOrder(models.Model):
     def _load_pos_data_fields(self, config):
         fields_list = super()._load_pos_data_fields(config)
         if fields_list:
-            fields_list = [*fields_list, "lp_card_id", *SERVER_FIELDS]
+            fields_list = [*fields_list, "lp_card_id", "lp_staff_pin_id", "lp_grant", *SERVER_FIELDS]
         return fields_list
 
     @api.model
@@ -122,6 +140,112 @@ class PosOrder(models.Model):
             if stamp_rewards:
                 card._check_stamp_rewards_ready(Card._lp_count(stamp_rewards))
         return {"card": card._get_summary()}
+
+    @api.model
+    @api.readonly
+    def lp_preview(self, config_id, card_id, lines):
+        """What the order the till holds would earn on card ``card_id``: the engine's
+        ``_compute_earnings`` of its ``lines`` (``[{"product_id", "qty", "price_incl",
+        "price_excl", "loyalty"}]``, the till's line totals; ``loyalty`` marks the reward,
+        voucher and promotion lines). A preview only: the server computes again when the paid
+        order syncs. False without a card."""
+        Card = self.env["loyalty_plus.card"]
+        shop = Card._lp_get_shop(config_id)
+        card = self._lp_get_order_card(card_id)
+        if not card:
+            return False
+        card._check_operable(shop)
+        goods, discount = [], 0.0
+        for line in self._lp_parse_till_lines(lines):
+            if line.pop("loyalty"):
+                discount += line["price_incl"]
+            else:
+                goods.append(line)
+        program = card.sudo().program_id
+        currency = self.env["pos.config"].browse(int(config_id)).currency_id
+        share = self._lp_paid_share(goods, discount)
+        return program._compute_earnings(card, self._lp_engine_lines(goods, share, program, currency), shop)
+
+    @api.model
+    def _lp_parse_till_lines(self, lines):
+        """The lines a till sent, as plain numbers; a refusal for anything else."""
+        parsed = []
+        try:
+            for line in lines or []:
+                parsed.append(
+                    {
+                        "product_id": int(line.get("product_id") or 0) or False,
+                        "qty": float(line.get("qty") or 0.0),
+                        "price_incl": float(line.get("price_incl") or 0.0),
+                        "price_excl": float(line.get("price_excl") or 0.0),
+                        "loyalty": bool(line.get("loyalty")),
+                    }
+                )
+        except (AttributeError, TypeError, ValueError):
+            raise LoyaltyPlusRefusal("validation_error", self.env._("The order lines could not be read.")) from None
+        return parsed
+
+    @api.model
+    def _lp_paid_share(self, goods, discount):
+        """The share of the ``goods`` (their total) the customer paid once the order's loyalty
+        lines (``discount``, their total, at most zero) are taken off."""
+        base = sum(line["price_incl"] for line in goods)
+        discount = min(discount, 0.0)
+        return max(base + discount, 0.0) / base if discount and base > 0 else 1.0
+
+    @api.model
+    def _lp_engine_lines(self, goods, share, program, currency):
+        """The engine's lines of an order's ``goods`` (``[{"product_id", "qty", "price_incl",
+        "price_excl"}]`` in ``currency``), in the program's currency, each for the ``share`` of
+        it the customer paid (the order's rewards and vouchers spread over the goods in
+        proportion: the customer earns on what they paid)."""
+        convert = currency and program.currency_id and currency != program.currency_id
+        today = fields.Date.context_today(self)
+
+        def amount(value):
+            value *= share
+            if convert:
+                value = currency._convert(value, program.currency_id, program.company_id, today)
+            return value
+
+        return [
+            {**line, "price_incl": amount(line["price_incl"]), "price_excl": amount(line["price_excl"])}
+            for line in goods
+        ]
+
+    def _lp_goods_lines(self, quantities=None):
+        """This order's lines the customer earns on (without its loyalty lines and returned
+        lines), as ``_lp_engine_lines`` takes them, and the share of them the customer paid.
+        ``quantities`` ({line: quantity}) takes part of the lines (what a refund returns, what
+        the order keeps); by default the whole order."""
+        self.ensure_one()
+        loyalty = self.lines.filtered(lambda ln: ln._lp_is_loyalty_line())
+        goods, taken = [], []
+        for line in self.lines - loyalty - self.lines.filtered("refunded_orderline_id"):
+            values = {
+                "product_id": line.product_id.id,
+                "qty": line.qty,
+                "price_incl": line.price_subtotal_incl,
+                "price_excl": line.price_subtotal,
+            }
+            goods.append(values)
+            qty = line.qty if quantities is None else quantities.get(line, 0.0)
+            if line.qty and qty:
+                ratio = qty / line.qty
+                taken.append(
+                    {
+                        **values,
+                        "qty": qty,
+                        "price_incl": values["price_incl"] * ratio,
+                        "price_excl": values["price_excl"] * ratio,
+                    }
+                )
+        return taken, self._lp_paid_share(goods, sum(loyalty.mapped("price_subtotal_incl")))
+
+    def _lp_earning_lines(self, program, quantities=None):
+        """The engine's lines of this order (see ``_lp_goods_lines``)."""
+        goods, share = self._lp_goods_lines(quantities)
+        return self._lp_engine_lines(goods, share, program, self.currency_id)
 
     @api.model
     @api.readonly
@@ -216,25 +340,36 @@ class PosOrder(models.Model):
             )
             vals = {"lp_message": "\n".join(notes) or False}
             if card:
-                rows = self.env["loyalty_plus.transaction"].sudo().search([("pos_order_id", "=", order.id)])
-                vals.update(
-                    lp_points_earned=sum(
-                        rows.filtered(lambda r: r.transaction_type == "points_earned").mapped("points_delta")
-                    ),
-                    lp_points_redeemed=-sum(
-                        rows.filtered(lambda r: r.transaction_type == "points_redeemed").mapped("points_delta")
-                    ),
-                    lp_points_voided=-sum(
-                        rows.filtered(lambda r: r.transaction_type in ("points_voided", "points_refunded")).mapped(
-                            "points_delta"
-                        )
-                    ),
-                    lp_points_balance=card.sudo().points_balance,
-                    lp_stamps_redeemed=-sum(
-                        rows.filtered(lambda r: r.transaction_type == "stamp_redeemed").mapped("stamps_delta")
-                    ),
-                )
+                vals.update(order._lp_get_card_values(card))
             order.write(vals)
+
+    def _lp_get_card_values(self, card):
+        """What the order's ledger rows on ``card`` did, and the card after them (the receipt)."""
+        self.ensure_one()
+        card_sudo = card.sudo()
+        program = card_sudo.program_id
+        rows = (
+            self.env["loyalty_plus.transaction"]
+            .sudo()
+            .search([("pos_order_id", "=", self.id), ("card_id", "=", card.id)])
+        )
+
+        def total(types, unit="points_delta"):
+            return sum(rows.filtered(lambda r: r.transaction_type in types).mapped(unit))
+
+        return {
+            "lp_points_earned": total(EARNED_POINTS_TYPES),
+            "lp_points_redeemed": -total(("points_redeemed",)),
+            "lp_points_voided": -total(("points_voided", "points_refunded")),
+            "lp_points_balance": card_sudo.points_balance,
+            "lp_stamps_earned": total(("stamp_earned", "stamp_progress"), "stamps_delta"),
+            "lp_stamps_redeemed": -total(("stamp_redeemed",), "stamps_delta"),
+            "lp_stamps_voided": -total(("stamp_voided",), "stamps_delta"),
+            "lp_stamps_balance": card_sudo.stamp_count,
+            "lp_stamps_target": program.stamps_target if program.has_stamps else 0,
+            "lp_campaign_names": ", ".join(rows.campaign_id.mapped("name")) or False,
+            "lp_card_number_masked": card._lp_masked_number(),
+        }
 
     def _lp_check_line_values(self):
         """Flag the loyalty lines worth more than their reward gives.
@@ -368,6 +503,23 @@ class PosOrder(models.Model):
         original = line.refunded_orderline_id
         return -origin.stamps_delta // max(int(abs(original.qty)), 1) * int(abs(line.qty))
 
+    def _lp_refund_quantities(self, origin_order):
+        """What this refund returns of ``origin_order``'s goods and what that order keeps after
+        every refund of it, as ``{original line: quantity}`` (signs differ between the till's
+        refund orders and other callers: counted from the original lines)."""
+        returned, remaining = {}, {}
+        for line in origin_order.lines.filtered(lambda ln: ln.qty and not ln._lp_is_loyalty_line()):
+            # the refunds paid so far (a refund still open on a till returns nothing yet)
+            refunds = line.refund_orderline_ids.filtered(
+                lambda ln: ln.order_id == self or ln.order_id.state in ("paid", "done", "invoiced")
+            )
+            mine = sum(abs(ln.qty) for ln in refunds if ln.order_id == self)
+            sign = 1 if line.qty > 0 else -1
+            if mine:
+                returned[line] = sign * min(mine, abs(line.qty))
+            remaining[line] = sign * max(abs(line.qty) - sum(abs(ln.qty) for ln in refunds), 0.0)
+        return returned, remaining
+
     def _lp_restore_vouchers(self):
         """A returned voucher line: the customer gets the code back, to use another day."""
         for line in self.lines.filtered(lambda ln: ln.refunded_orderline_id.lp_voucher_code):
@@ -392,21 +544,37 @@ class PosOrder(models.Model):
         return notes
 
     def _lp_earn(self, shop):
-        """The points of the purchase, by the engine's ``_earn`` (once per order uuid)."""
+        """What the purchase earns (stamps, points, campaign bonuses), by the engine's
+        ``_earn_order`` (once per order uuid). The stamps need the staff approval the till got
+        in the payment flow when the program requires a PIN; without it the customer still gets
+        the points and the order says why there are no stamps."""
         if self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
             return []  # nothing paid (a refund, a free order): no purchase to earn on
+        card = self.lp_card_id
+        program = card.sudo().program_id
+        approved = card._lp_check_sale_grant(self.lp_staff_pin_id, self.lp_grant, self.uuid)
         try:
             with self.env.cr.savepoint():
-                self.lp_card_id._earn(self.amount_total, shop, currency=self.currency_id, order_ref=self.uuid)
+                rows = card._earn_order(
+                    self._lp_earning_lines(program),
+                    shop,
+                    currency=program.currency_id,
+                    staff=self.lp_staff_pin_id if approved else None,
+                    order_ref=self.uuid,
+                    include_stamps=True,
+                    stamps_approved=approved or not program.require_staff_pin,
+                )
         except LoyaltyPlusRefusal as refusal:
             if refusal.code in SILENT_EARN_REFUSALS:
                 return []
-            _logger.info("Loyalty+ points of order %s refused: %s", self.name, refusal.args[0])
+            _logger.info("Loyalty+ earning of order %s refused: %s", self.name, refusal.args[0])
             return [self.env._("No points earned: %(reason)s", reason=refusal.args[0])]
         except (UserError, AccessError, ValidationError) as error:
-            _logger.info("Loyalty+ points of order %s refused: %s", self.name, error.args[0])
+            _logger.info("Loyalty+ earning of order %s refused: %s", self.name, error.args[0])
             return [self.env._("No points earned: %(reason)s", reason=error.args[0])]
-        return []
+        # why the sale earned less than it could (no PIN, cooldown, daily limit); a replay
+        # writes nothing and says nothing new
+        return list(rows.env.context.get("loyalty_plus_notes") or ())
 
     def _lp_void_refund(self, shop):
         """A refund takes back the points its original order earned (in proportion to what is
@@ -460,28 +628,18 @@ class PosOrder(models.Model):
                     origin.with_env(self.env)._void(shop, note=note, **void_values)
             except (UserError, AccessError) as error:
                 notes.append(self.env._("Points not given back: %(reason)s", reason=error.args[0]))
-        earned = Transaction.search(
-            Domain("pos_order_id", "=", origin_order.id) & Domain("transaction_type", "=", "points_earned"), limit=1
-        )
-        # what the returned quantities were paid on the original order (signs differ between
-        # the till's refund orders and other callers: count from the original lines)
-        returned = sum(
-            abs(line.qty) / abs(line.refunded_orderline_id.qty) * abs(line.refunded_orderline_id.price_subtotal_incl)
-            for line in refund_lines.filtered(
-                lambda ln: (
-                    ln.refunded_orderline_id.qty
-                    and not (ln.lp_reward_id or ln.refunded_orderline_id.lp_reward_id)
-                    and not ln.refunded_orderline_id.lp_voucher_code
-                )
-            )
-        )
-        if earned and self.currency_id.compare_amounts(returned, 0) > 0:
+        returned, remaining = self._lp_refund_quantities(origin_order)
+        if returned:
+            program = card.program_id
             try:
                 with self.env.cr.savepoint():
-                    # the goods were paid net of the order's rewards: what is left of the purchase
-                    # at most
-                    amount = card.program_id._convert_purchase(returned, self.currency_id)
-                    earned.with_env(self.env)._void(shop, amount=amount, note=note, up_to_remaining=True)
+                    card.with_env(self.env)._void_order_earnings(
+                        origin_order.uuid,
+                        origin_order._lp_earning_lines(program, returned),
+                        origin_order._lp_earning_lines(program, remaining),
+                        shop,
+                        note=note,
+                    )
             except (UserError, AccessError) as error:
-                notes.append(self.env._("Points not voided: %(reason)s", reason=error.args[0]))
+                notes.append(self.env._("Points and stamps not taken back: %(reason)s", reason=error.args[0]))
         return notes

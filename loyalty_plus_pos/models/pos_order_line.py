@@ -31,6 +31,18 @@ class PosOrderLine(models.Model):
     lp_issued_code = fields.Char(
         string="Voucher code issued", readonly=True, copy=False, help="The code of a voucher kept for later"
     )
+    lp_campaign_id = fields.Many2one(
+        "loyalty_plus.campaign",
+        string="Loyalty+ promotion",
+        readonly=True,
+        index="btree_not_null",
+        help="The discount promotion this line gives",
+    )
+
+    def _lp_is_loyalty_line(self):
+        """A line a reward, a voucher or a promotion put on the order: it earns nothing."""
+        self.ensure_one()
+        return bool(self.lp_reward_id or self.lp_stamp_reward or self.lp_voucher_code or self.lp_campaign_id)
 
     @api.model
     def _load_pos_data_fields(self, config):
@@ -43,4 +55,5 @@ class PosOrderLine(models.Model):
             "lp_grant",
             "lp_voucher_code",
             "lp_issued_code",
+            "lp_campaign_id",
         ]

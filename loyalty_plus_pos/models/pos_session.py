@@ -13,4 +13,5 @@ class PosSession(models.Model):
             "loyalty_plus.tier",
             "loyalty_plus.staff_pin",
             "loyalty_plus.card",
+            "loyalty_plus.campaign",
         ]

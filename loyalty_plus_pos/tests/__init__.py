@@ -5,3 +5,5 @@ from . import test_translations
 from . import test_pos_lookups
 from . import test_report_revenue
 from . import test_pos_plan
+from . import test_pos_sale_earning
+from . import test_pos_promotion

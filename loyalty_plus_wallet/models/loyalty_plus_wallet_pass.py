@@ -229,6 +229,8 @@ class LoyaltyPlusWalletPass(models.Model):
             {"key": "number", "label": card.env._("Card number"), "value": card.card_number},
             {"key": "merchant", "label": card.env._("Merchant"), "value": card.company_id.name},
         ]
+        if program._offers_referral_bonus() and card.referral_code:
+            back.append({"key": "referral", "label": card.env._("Invite a friend"), "value": card.referral_url})
         if program.terms_text:
             back.append({"key": "terms", "label": card.env._("Terms"), "value": html2plaintext(program.terms_text)})
         return {
@@ -368,6 +370,10 @@ class LoyaltyPlusWalletPass(models.Model):
         body["textModulesData"] = [
             {"id": "tier", "header": card.env._("Tier"), "body": card.tier_id.name or card.env._("Member")}
         ]
+        if program._offers_referral_bonus() and card.referral_code:
+            body["linksModuleData"] = {
+                "uris": [{"id": "referral", "uri": card.referral_url, "description": card.env._("Invite a friend")}]
+            }
         return body
 
     @api.model

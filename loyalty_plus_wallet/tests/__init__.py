@@ -6,3 +6,4 @@ from . import test_translations
 from . import test_push_cron_concurrency
 from . import test_wallet_mail
 from . import test_wallet_health
+from . import test_referral_pass

@@ -23,6 +23,7 @@ TEXT_FIELD_LABELS = {
 }
 HONEYPOT_FIELD = "website_homepage"
 SESSION_KEY = "loyalty_plus_enrolled"
+REFERRAL_CODE_MAX_LENGTH = 32
 
 
 class LoyaltyPlusEnrollment(Controller):
@@ -89,6 +90,7 @@ class LoyaltyPlusEnrollment(Controller):
             "lang": post.get("lang") or "",
             "terms": bool(post.get("terms")),
             "marketing": bool(post.get("marketing")),
+            "ref": self._get_referral_code(post),
         }
         control_errors = {}
         for name, label in TEXT_FIELD_LABELS.items():
@@ -169,7 +171,8 @@ class LoyaltyPlusEnrollment(Controller):
         if shop_sudo is None:
             raise request.not_found()
         if request.httprequest.method != "POST":
-            return self._render_form(merchant_sudo, program_sudo, shop_sudo)
+            # a friend's invitation link: its code goes along with the form
+            return self._render_form(merchant_sudo, program_sudo, shop_sudo, {"ref": self._get_referral_code(post)})
 
         ip_address = request.httprequest.remote_addr or "unknown"
         RateLimit = request.env["loyalty_plus.rate_limit"]
@@ -209,6 +212,8 @@ class LoyaltyPlusEnrollment(Controller):
             return self._render_form(
                 merchant_sudo, program_sudo, shop_sudo, values, {"form": error.args[0]}, status=400
             )
+        if created and values["ref"]:
+            self._register_referral(card_sudo, values["ref"])
         request.session[SESSION_KEY] = {
             "card_id": card_sudo.id,
             "created": created,
@@ -225,6 +230,18 @@ class LoyaltyPlusEnrollment(Controller):
         )
         response.headers["Retry-After"] = str(refusal.data.get("retry_after", 60))
         return response
+
+    def _get_referral_code(self, post):
+        """The invitation code the visitor came with (``?ref=``), as typed: the engine reads it."""
+        return CONTROL_RE.sub("", str(post.get("ref") or "")).strip()[:REFERRAL_CODE_MAX_LENGTH]
+
+    def _register_referral(self, card_sudo, code):
+        """Record who invited the new member; an unknown code loses nothing but the invitation."""
+        try:
+            with request.env.cr.savepoint():
+                card_sudo._register_referral(code)
+        except LoyaltyPlusRefusal as refusal:
+            _logger.info("Loyalty+ enrollment of card %s: invitation not recorded (%s)", card_sudo.id, refusal.code)
 
     def _get_device_key(self):
         """An id of the visitor's browser (its session), hashed: session ids are secrets."""

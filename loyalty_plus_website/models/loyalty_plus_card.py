@@ -1,4 +1,5 @@
 import base64
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -21,6 +22,16 @@ class LoyaltyPlusCard(models.Model):
 
     def _get_portal_path(self):
         return "/my/loyalty"
+
+    def _get_referral_url(self):
+        """The merchant's enrollment page, in the member's shop, with the member's code."""
+        self.ensure_one()
+        card = self.sudo()
+        merchant = card.company_id
+        if not merchant.loyalty_plus_slug:
+            return super()._get_referral_url()
+        url = merchant._loyalty_plus_enroll_url(card.shop_id)
+        return f"{card.get_base_url()}{url}{'&' if '?' in url else '?'}{urlencode({'ref': card.referral_code})}"
 
     def _get_tier_progress(self):
         """Current tier, next tier and the points earned over 12 months towards it."""

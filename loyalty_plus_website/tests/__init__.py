@@ -10,3 +10,4 @@ from . import test_translations
 from . import test_website_pages
 from . import test_website_tours
 from . import test_program_terms
+from . import test_referral_website

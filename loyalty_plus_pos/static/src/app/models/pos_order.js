@@ -11,7 +11,13 @@ patch(PosOrder.prototype, {
     initState() {
         super.initState(...arguments);
         // the summary of the card on the order, as the server last sent it
-        this.uiState = { ...this.uiState, lpCard: this.uiState.lpCard || false };
+        this.uiState = {
+            ...this.uiState,
+            lpCard: this.uiState.lpCard || false,
+            // what the order earns on its card, as the server last previewed it (lp_preview)
+            lpPreview: this.uiState.lpPreview || false,
+            lpPreviewKey: this.uiState.lpPreviewKey || false,
+        };
     },
     get lpCard() {
         return this.uiState.lpCard || false;
@@ -40,12 +46,45 @@ patch(PosOrder.prototype, {
             this.uiState.lpCard = summary;
         }
     },
+    /** The order's lines as ``lp_preview`` takes them (returned goods are not a purchase). */
+    get lpPreviewLines() {
+        return this.lines
+            .filter((l) => !l.refunded_orderline_id)
+            .map((l) => ({
+                product_id: l.product_id?.id || false,
+                qty: l.qty,
+                price_incl: l.priceIncl,
+                price_excl: l.priceExcl,
+                loyalty: Boolean(l.lpIsLoyaltyLine || l.lp_campaign_id),
+            }));
+    },
+    /** What the preview depends on, or false when there is nothing to preview. */
+    get lpPreviewKey() {
+        const lines = this.lpPreviewLines;
+        if (!this.lp_card_id || !lines.some((l) => !l.loyalty)) {
+            return false;
+        }
+        return JSON.stringify([this.lp_card_id.id, lines]);
+    },
+    /** The staff approval of the stamps of this sale, given for the card now on the order. */
+    get lpHasStampApproval() {
+        return Boolean(this.lp_grant) && this.uiState.lpGrantCardId === this.lp_card_id?.id;
+    },
+    /** Keep the server's approval of the stamps of this sale (checked again when it syncs). */
+    lpSetStampApproval(authorization) {
+        this.lp_staff_pin_id = authorization.staff_pin_id
+            ? this.models["loyalty_plus.staff_pin"].get(authorization.staff_pin_id)
+            : false;
+        this.lp_grant = authorization.grant;
+        this.uiState.lpGrantCardId = this.lp_card_id?.id || false;
+    },
     lpRemoveCard() {
         for (const line of this.lines.filter((l) => l.lp_reward_id || l.lp_stamp_reward)) {
             this.removeOrderline(line);
         }
         this.lp_card_id = false;
         this.uiState.lpCard = false;
+        this.uiState.lpPreview = false;
     },
     /** The points rewards the order spends, one id per unit: each unit is a reward of its own. */
     get lpRewardIds() {

@@ -137,6 +137,55 @@ patch(PosStore.prototype, {
             card_id: cardId,
         });
     },
+    /**
+     * Check the PIN typed in the payment flow for the stamps of the current sale; resolves to
+     * the approval the order carries to the server (``staff_pin_id``, ``grant``).
+     */
+    async lpAuthorizeSale(card, staffId, pin) {
+        return await this.data.call(
+            "loyalty_plus.card",
+            "lp_authorize_sale",
+            [[card.id], this.config.id, this.getOrder().uuid],
+            { staff_pin_id: staffId, pin }
+        );
+    },
+    /** Ask for the preview of ``order`` in ~300 ms (lines change in bursts while ringing up). */
+    lpSchedulePreview(order) {
+        clearTimeout(this.lpPreviewTimer);
+        this.lpPreviewTimer = setTimeout(() => this.lpRefreshPreview(order), 300);
+    },
+    /**
+     * What ``order`` earns on its card, as the server computes it (``lp_preview``), kept in
+     * ``order.uiState.lpPreview`` for as long as the card and lines stay the same. Resolves to
+     * the preview, or false (no card, no goods, or no answer: the sale goes on, the server
+     * computes again when the order syncs).
+     */
+    async lpRefreshPreview(order) {
+        clearTimeout(this.lpPreviewTimer);
+        const key = order.lpPreviewKey;
+        if (!key) {
+            order.uiState.lpPreview = false;
+            return false;
+        }
+        if (order.uiState.lpPreview && order.uiState.lpPreviewKey === key) {
+            return order.uiState.lpPreview;
+        }
+        let preview = false;
+        try {
+            preview = await this.data.call("pos.order", "lp_preview", [
+                this.config.id,
+                order.lp_card_id.id,
+                order.lpPreviewLines,
+            ]);
+        } catch (error) {
+            lpErrorMessage(error); // anything else than a refusal or a lost connection is a bug
+        }
+        if (order.lpPreviewKey === key) {
+            order.uiState.lpPreview = preview;
+            order.uiState.lpPreviewKey = key;
+        }
+        return preview;
+    },
     async lpStamp(card, staffId, pin) {
         return await this.data.call("loyalty_plus.card", "add_stamp", [[card.id]], {
             staff_pin_id: staffId,
@@ -146,5 +195,35 @@ patch(PosStore.prototype, {
     },
     async lpEnroll(values) {
         return await this.data.call("loyalty_plus.card", "lp_enroll", [this.config.id], values);
+    },
+    /**
+     * The campaigns running now for ``order`` (its card's tier; with a card, whether each
+     * discount promotion applies to its lines), kept on the order for the card panel.
+     */
+    async lpRefreshCampaigns(order) {
+        const cardId = order.lp_card_id?.id || false;
+        const campaigns = await this.data.call("pos.order", "lp_active_campaigns", [this.config.id], {
+            card_id: cardId,
+            lines: cardId ? order.lpEngineLines : null,
+        });
+        if ((order.lp_card_id?.id || false) === cardId) {
+            order.uiState.lpCampaigns = campaigns;
+        }
+        return campaigns;
+    },
+    /** Add the promotion ``campaignId`` to the current order once the server said it applies. */
+    async lpApplyPromotion(campaignId) {
+        const order = this.getOrder();
+        try {
+            const values = await this.data.call("pos.order", "lp_check_promotion", [
+                this.config.id,
+                order.lp_card_id?.id || false,
+                campaignId,
+                order.lpEngineLines,
+            ]);
+            return order.lpAddPromotionLine(values);
+        } catch (error) {
+            return lpErrorMessage(error);
+        }
     },
 });

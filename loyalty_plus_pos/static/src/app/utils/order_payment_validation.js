@@ -2,6 +2,8 @@ import OrderPaymentValidation from "@point_of_sale/app/utils/order_payment_valid
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
+import { ask, makeAwaitable } from "@point_of_sale/app/utils/make_awaitable_dialog";
+import { PinPadDialog } from "@loyalty_plus_pos/app/components/pin_pad_dialog/pin_pad_dialog";
 import { lpErrorMessage, lpRefusalCard } from "@loyalty_plus_pos/app/services/pos_store";
 
 patch(OrderPaymentValidation.prototype, {
@@ -50,5 +52,48 @@ patch(OrderPaymentValidation.prototype, {
             }
         }
         return await super.validateOrder(...arguments);
+    },
+    /** Once the payment is complete: the staff approval of the sale's stamps, when needed. */
+    async isOrderValid(isForceValidate) {
+        if (!(await super.isOrderValid(...arguments))) {
+            return false;
+        }
+        return await this.lpApproveStamps();
+    },
+    /**
+     * A sale that earns stamps on a program requiring a staff PIN: the cashier types it once,
+     * here, and the order carries the server's approval. Without it the customer still gets
+     * the points (the cashier confirms paying without stamps). Resolves to whether to go on.
+     */
+    async lpApproveStamps() {
+        const order = this.order;
+        if (!order.lpCard || order.lpHasStampApproval || order.getHasRefundLines()) {
+            return true;
+        }
+        if (order.uiState.lpStampsDeclined === order.lp_card_id.id) {
+            return true;
+        }
+        const preview = await this.pos.lpRefreshPreview(order);
+        if (!preview?.pin_required) {
+            return true;
+        }
+        const approval = await makeAwaitable(this.pos.dialog, PinPadDialog, {
+            card: order.lpCard,
+            mode: "sale",
+        });
+        if (approval) {
+            order.lpSetStampApproval(approval);
+            return true;
+        }
+        const withoutStamps = await ask(this.pos.dialog, {
+            title: _t("Pay without stamps?"),
+            body: _t("Without a staff PIN this sale earns no stamps."),
+            confirmLabel: _t("Pay without stamps"),
+            cancelLabel: _t("Back"),
+        });
+        if (withoutStamps) {
+            order.uiState.lpStampsDeclined = order.lp_card_id.id;
+        }
+        return withoutStamps;
     },
 });

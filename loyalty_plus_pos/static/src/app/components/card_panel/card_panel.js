@@ -1,4 +1,4 @@
-import { Component } from "@odoo/owl";
+import { Component, useEffect } from "@odoo/owl";
 import { usePos } from "@point_of_sale/app/hooks/pos_hook";
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
@@ -12,6 +12,23 @@ export class CardPanel extends Component {
     setup() {
         this.pos = usePos();
         this.adding = false;
+        // the preview follows the lines and the card (read while rendering: a change re-renders)
+        useEffect(
+            (key) => {
+                if (key && key !== this.order.uiState.lpPreviewKey) {
+                    this.pos.lpSchedulePreview(this.order);
+                }
+            },
+            () => [this.previewKey]
+        );
+    }
+    get previewKey() {
+        return this.order?.lpPreviewKey || false;
+    }
+    /** What the order earns, as the server last previewed it (false while the lines change). */
+    get preview() {
+        const order = this.order;
+        return (order.uiState.lpPreviewKey === this.previewKey && order.uiState.lpPreview) || false;
     }
     get order() {
         return this.pos.getOrder();

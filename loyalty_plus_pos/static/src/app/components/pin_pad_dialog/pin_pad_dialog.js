@@ -11,7 +11,14 @@ import { lpErrorMessage, lpRefusalCard } from "@loyalty_plus_pos/app/services/po
 export class PinPadDialog extends Component {
     static template = "loyalty_plus_pos.PinPadDialog";
     static components = { Dialog };
-    static props = { card: Object, mode: { type: String, optional: true }, close: Function };
+    // mode "stamp", "redeem_stamps", or "sale": the stamps of the sale being paid, approved in
+    // the payment flow (the approval goes back through ``getPayload``)
+    static props = {
+        card: Object,
+        mode: { type: String, optional: true },
+        close: Function,
+        getPayload: { type: Function, optional: true },
+    };
     static defaultProps = { mode: "stamp" };
 
     setup() {
@@ -34,7 +41,10 @@ export class PinPadDialog extends Component {
         onMounted(() => this.focusPin());
     }
     get title() {
-        return this.state.mode === "stamp" ? _t("Stamp the card") : _t("Redeem the stamp card");
+        return {
+            stamp: _t("Stamp the card"),
+            sale: _t("Approve the stamps"),
+        }[this.state.mode] || _t("Redeem the stamp card");
     }
     get staff() {
         return this.pos.lpStaff;
@@ -92,8 +102,18 @@ export class PinPadDialog extends Component {
         }
         if (this.state.mode === "stamp") {
             await this.run(() => this.pos.lpStamp(this.props.card, ...this.credentials));
+        } else if (this.state.mode === "sale") {
+            await this.approveSale();
         } else {
             await this.redeem();
+        }
+    }
+    /** The stamps of the sale: the approval goes to the payment, which goes on. */
+    async approveSale() {
+        const result = await this.run(() => this.pos.lpAuthorizeSale(this.state.card, ...this.credentials));
+        if (result) {
+            this.props.getPayload?.(result);
+            this.props.close();
         }
     }
     /** The free item goes on the order; the server spends the stamps when the order is paid. */
