@@ -77,7 +77,9 @@ write_key = env["res.users.apikeys"].with_user(writer).sudo()._generate(
 SETUP = """
 import json
 from odoo.fields import Command
-company = env["res.company"].create({"name": "Bench Bakery", "currency_id": env.ref("base.EUR").id})
+# the Enterprise plan: its integrations may call the API (the plans' limits have tests of their own)
+company = env["res.company"].create({"name": "Bench Bakery", "currency_id": env.ref("base.EUR").id,
+                                     "loyalty_plus_plan_id": env.ref("loyalty_plus.plan_enterprise").id})
 program = env["loyalty_plus.program"].create({
     "name": "Bench", "company_id": company.id, "program_type": "hybrid", "stamps_target": 10,
     "points_per_euro": 10, "minimum_purchase": 0, "minimum_redemption_points": 0,

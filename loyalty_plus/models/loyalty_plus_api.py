@@ -384,7 +384,20 @@ class LoyaltyPlusApi(models.AbstractModel):
                     "transaction_not_found",
                     self.env._("No such transaction for this merchant."),
                 )
-            return transaction.void(amount=amount, note=note, shop_id=shop.id)
+            result = transaction.void(amount=amount, note=note, shop_id=shop.id)
+            if order_ref:
+                # the order's campaign bonuses go back in the same proportion as its points
+                share = 1.0 if amount is None else float(amount) / transaction.amount
+                for bonus in Transaction.search(
+                    [domain[0], ("order_ref", "=", order_ref), ("transaction_type", "=", "bonus")]
+                ):
+                    try:
+                        with self.env.cr.savepoint():
+                            bonus._void(shop, amount=bonus.amount * share, note=note, up_to_remaining=True)
+                    except LoyaltyPlusRefusal:
+                        continue  # returned in full already
+                result = dict(result, card=transaction.card_id._get_summary())
+            return result
 
         return self._api_write("void", idempotency_key, params, shop_id, operation)
 

@@ -63,7 +63,9 @@ class LoyaltyPlusCampaign(models.Model):
     # caps
     max_uses = fields.Integer(string="Uses in all", help="Orders it may apply to in all; 0: no cap")
     max_uses_per_member = fields.Integer(string="Uses per member", help="0: no cap")
-    use_count = fields.Integer(string="Used", readonly=True, copy=False)
+    use_count = fields.Integer(
+        string="Used", readonly=True, copy=False, default=0, help="Orders it applied to (counted for a capped campaign)"
+    )
     state = fields.Selection(
         [("scheduled", "Scheduled"), ("running", "Running"), ("ended", "Ended")],
         compute="_compute_state",
@@ -141,15 +143,15 @@ class LoyaltyPlusCampaign(models.Model):
         self.invalidate_model(["state"])
 
     def _get_summary_label(self):
-        """What the till and the preview say of the campaign: "×2 points", "+50 points", "-10 %"."""
+        """What the till and the preview say of the campaign: "x2 points", "+50 points", "-10 %"."""
         self.ensure_one()
         env = self.env
         if self.campaign_type == "multiplier":
             factor = f"{self.multiplier:g}"
             return {
-                "points": env._("×%(factor)s points", factor=factor),
-                "stamps": env._("×%(factor)s stamps", factor=factor),
-                "both": env._("×%(factor)s points and stamps", factor=factor),
+                "points": env._("×%(factor)s points", factor=factor),  # noqa: RUF001
+                "stamps": env._("×%(factor)s stamps", factor=factor),  # noqa: RUF001
+                "both": env._("×%(factor)s points and stamps", factor=factor),  # noqa: RUF001
             }[self.apply_to]
         if self.campaign_type in ("bonus", "first_visit_month"):
             parts = []

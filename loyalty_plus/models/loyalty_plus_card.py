@@ -153,7 +153,9 @@ class LoyaltyPlusCard(models.Model):
     stamp_bank = fields.Monetary(string="Spent towards the next stamp", readonly=True, copy=False)
     points_fraction = fields.Float(string="Fraction of a point", readonly=True, copy=False, digits=(16, 6))
     stamp_bank_to_next = fields.Monetary(
-        compute="_compute_stamp_bank_to_next", string="To the next stamp", help="What is left to spend for the next stamp"
+        compute="_compute_stamp_bank_to_next",
+        string="To the next stamp",
+        help="What is left to spend for the next stamp",
     )
 
     transaction_ids = fields.One2many("loyalty_plus.transaction", "card_id", string="Ledger")
@@ -473,12 +475,21 @@ class LoyaltyPlusCard(models.Model):
         return points_rows[:1] or rows[:1]
 
     def _earn_order(
-        self, lines, shop, currency=None, staff=None, order_ref=None, include_stamps=True, stamps_approved=True
+        self,
+        lines,
+        shop,
+        currency=None,
+        staff=None,
+        order_ref=None,
+        include_stamps=True,
+        stamps_approved=True,
+        now=None,
     ):
         """What an order of ``lines`` (``[{"product_id", "qty", "price_incl", "price_excl"}]``,
         line totals after discounts, loyalty lines left out) earns by the program's rules and
         campaigns, once per ``order_ref``: one ledger row per effect, naming its rule or campaign.
-        ``stamps_approved`` False (a PIN was needed and not given) earns the points only.
+        ``stamps_approved`` False (a PIN was needed and not given) earns the points only. ``now``
+        is when the sale happened (an offline till syncs later: the campaigns of that time apply).
         Returns the rows, with the computation's ``loyalty_plus_notes`` and
         ``loyalty_plus_campaigns`` in their context (``loyalty_plus_replayed`` on a replay)."""
         self.ensure_one()
@@ -501,13 +512,13 @@ class LoyaltyPlusCard(models.Model):
                 if done.card_id != self:
                     raise LoyaltyPlusRefusal(
                         "order_already_used",
-                        self.env._("Order %(ref)s already earned on another card.", ref=order_ref),
+                        self.env._("Order %(ref)s already earned points on another card.", ref=order_ref),
                     )
                 return done.with_env(self.env).with_context(
                     loyalty_plus_replayed=True, loyalty_plus_campaigns=tuple(done.campaign_id.mapped("name"))
                 )
         result = program._compute_earnings(
-            self, lines, shop, include_stamps=include_stamps, stamps_approved=stamps_approved
+            self, lines, shop, now=now, include_stamps=include_stamps, stamps_approved=stamps_approved
         )
         effects = self._claim_campaign_uses(result["effects"])
         rows = Transaction
@@ -551,8 +562,8 @@ class LoyaltyPlusCard(models.Model):
             campaign.flush_recordset(["use_count"])
             self.env.cr.execute(
                 SQL(
-                    """UPDATE loyalty_plus_campaign SET use_count = use_count + 1
-                        WHERE id = %s AND use_count < max_uses RETURNING id""",
+                    """UPDATE loyalty_plus_campaign SET use_count = coalesce(use_count, 0) + 1
+                        WHERE id = %s AND coalesce(use_count, 0) < max_uses RETURNING id""",
                     campaign_id,
                 )
             )
@@ -584,9 +595,7 @@ class LoyaltyPlusCard(models.Model):
             left = max(program.max_stamps_per_day - self._count_stamps_since(self._start_of_merchant_day(now)), 0)
             if left < stamps_due:
                 notes.append(
-                    self.env._(
-                        "Daily limit: %(given)s of %(due)s stamps given today.", given=left, due=stamps_due
-                    )
+                    self.env._("Daily limit: %(given)s of %(due)s stamps given today.", given=left, due=stamps_due)
                 )
                 return left
         return stamps_due
@@ -620,24 +629,29 @@ class LoyaltyPlusCard(models.Model):
         if currency.compare_amounts(returned_base, 0) > 0:
             total = returned_base + remaining_base
             for row in rows.filtered(lambda r: r.points_delta > 0 and r.amount):
-                share = row.amount * returned_base / total
+                returned_before = -sum(
+                    voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("amount")
+                )
+                share = (row.amount - returned_before) * returned_base / total
                 try:
                     with self.env.cr.savepoint():
                         row.with_env(self.env)._void(shop, amount=share, note=note, up_to_remaining=True)
-                        written |= Transaction.search([("origin_transaction_id", "=", row.id)], order="id desc", limit=1)
+                        written |= Transaction.search(
+                            [("origin_transaction_id", "=", row.id)], order="id desc", limit=1
+                        )
                 except LoyaltyPlusRefusal:
                     continue  # already returned in full
         # stamps, by what the rule gives on what remains
         rules = {rule["id"]: rule for rule in returned["rules"]}
         stamps_left = card.stamp_count
         for row in rows.filtered(lambda r: r.transaction_type in ("stamp_earned", "stamp_progress")):
-            taken_before = -sum(voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("stamps_delta"))
+            taken_before = -sum(
+                voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("stamps_delta")
+            )
             rule = rules.get(row.earning_rule_id.id)
             stamps_back, bank_delta = 0, 0.0
             if rule and rule["type"] == "stamps_visit":
-                if not (
-                    remaining_base > 0 and currency.compare_amounts(remaining_base, rule["minimum_amount"]) >= 0
-                ):
+                if not (remaining_base > 0 and currency.compare_amounts(remaining_base, rule["minimum_amount"]) >= 0):
                     stamps_back = row.stamps_delta - taken_before
             elif rule and rule["type"] == "stamps_item":
                 back = sum(
@@ -651,10 +665,9 @@ class LoyaltyPlusCard(models.Model):
                     stamps_back += rule["stamps"]
                     bank += rule["spend_step"]
                 bank_delta = currency.round(max(bank, 0.0) - card.stamp_bank)
-            elif row.campaign_id and row.stamps_delta:
+            elif row.campaign_id and row.stamps_delta and not remaining["lines"]:
                 # a campaign's stamps follow the order's: gone when nothing of the order qualifies
-                if not remaining["lines"]:
-                    stamps_back = row.stamps_delta - taken_before
+                stamps_back = row.stamps_delta - taken_before
             stamps_back = max(min(stamps_back, stamps_left), 0)
             if not stamps_back and currency.is_zero(bank_delta):
                 continue
@@ -675,9 +688,10 @@ class LoyaltyPlusCard(models.Model):
         self._on_order_refunded(order_ref, remaining_base)
         return written
 
-    def _use_promotion(self, campaign, shop, order_ref, lines):
+    def _use_promotion(self, campaign, shop, order_ref, lines, now=None):
         """Record that the order ``order_ref`` of ``lines`` used the discount promotion
-        ``campaign`` (checked again, its caps counted), once per order. Returns the ledger row."""
+        ``campaign`` (checked again at ``now``, the time of the sale; its caps counted), once per
+        order. Returns the ledger row."""
         self.ensure_one()
         self._check_operable(shop)
         program = self.sudo().program_id
@@ -695,7 +709,7 @@ class LoyaltyPlusCard(models.Model):
         )
         if done:
             return done.with_env(self.env).with_context(loyalty_plus_replayed=True)
-        values = campaign._check_promotion(self, lines, shop)
+        values = campaign._check_promotion(self, lines, shop, now=now)
         if not self._claim_campaign_uses([{"campaign_id": campaign.id}]):
             raise LoyaltyPlusRefusal(
                 "promotion_cap_reached",

@@ -147,7 +147,7 @@ class LoyaltyPlusCard(models.Model):
             return existing
         normalized = normalize_referral_code(code)
         referrer = normalized and card_sudo.search(
-            [("referral_code", "=", normalized), ("company_id", "=", card_sudo.company_id.id)], limit=1
+            [("referral_code", "=", normalized), ("program_id", "=", card_sudo.program_id.id)], limit=1
         )
         if not referrer or referrer == card_sudo:
             raise LoyaltyPlusRefusal(
@@ -194,7 +194,7 @@ class LoyaltyPlusCard(models.Model):
     def _on_order_earned(self, order_ref, result, transactions):
         super()._on_order_earned(order_ref, result, transactions)
         # read with the card's row: no query for the cards nobody invited
-        if self.referred_by_id and order_ref:
+        if self.referred_by_id:
             referral = (
                 self.env["loyalty_plus.referral"]
                 .sudo()

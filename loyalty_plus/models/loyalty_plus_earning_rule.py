@@ -29,7 +29,8 @@ class LoyaltyPlusEarningRule(models.Model):
     stamps = fields.Integer(default=1, help="Stamps per visit, per item, or per amount spent")
     minimum_amount = fields.Monetary(string="Minimum spend", help="A visit earns its stamps from this amount")
     spend_step = fields.Monetary(
-        string="Amount per stamp", help="Every time the customer's spending reaches this amount, a stamp; the rest carries over"
+        string="Amount per stamp",
+        help="Every time the customer's spending reaches this amount, a stamp; the rest carries over",
     )
     points_per_euro = fields.Float(string="Points per euro", digits=(16, 2), default=1.0)
     multiplier = fields.Float(digits=(16, 2), default=2.0)

@@ -135,7 +135,8 @@ class LoyaltyPlusProgram(models.Model):
         help="When several campaigns apply to an order: the most generous one, or all of them",
     )
     campaign_bonus_cap = fields.Integer(
-        string="Most bonus points per order", help="With campaigns added up: the most bonus points they give an order; 0: no cap"
+        string="Most bonus points per order",
+        help="With campaigns added up: the most bonus points they give an order; 0: no cap",
     )
     earning_rule_ids = fields.One2many("loyalty_plus.earning_rule", "program_id", string="Earning rules")
     campaign_ids = fields.One2many("loyalty_plus.campaign", "program_id", string="Campaigns")

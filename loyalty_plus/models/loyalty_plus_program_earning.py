@@ -154,7 +154,9 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
         if facts["type"] == "first_visit_month":
             month_start = order["local"].replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             tz = pytz.timezone(order["program"]._get_earning_catalog(order["program"].id, self.env.lang or "en_US")[2])
-            since = tz.localize(datetime.combine(month_start.date(), time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+            since = (
+                tz.localize(datetime.combine(month_start.date(), time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+            )
             self.env["loyalty_plus.transaction"].flush_model()
             self.env.cr.execute(
                 SQL(
@@ -171,9 +173,10 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
             self.env["loyalty_plus.transaction"].flush_model()
             self.env.cr.execute(
                 SQL(
-                    """SELECT c.use_count,
-                              (SELECT count(DISTINCT t.order_ref) FROM loyalty_plus_transaction t
-                                WHERE t.campaign_id = c.id AND t.card_id = %s)
+                    """SELECT coalesce(c.use_count, 0),
+                              (SELECT count(DISTINCT coalesce(t.order_ref, t.create_date::text))
+                                 FROM loyalty_plus_transaction t
+                                WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL)
                          FROM loyalty_plus_campaign c WHERE c.id = %s""",
                     card.id,
                     facts["id"],
@@ -241,7 +244,10 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
                 )
                 if multiplier and multiplier["multiplier"] != 1:
                     extra = by_multiplier.get(multiplier["id"], [0.0, 0.0])
-                    by_multiplier[multiplier["id"]] = [extra[0] + raw * (multiplier["multiplier"] - 1), extra[1] + amount]
+                    by_multiplier[multiplier["id"]] = [
+                        extra[0] + raw * (multiplier["multiplier"] - 1),
+                        extra[1] + amount,
+                    ]
             rule_names = {r["id"]: r["name"] for r in order["rules"]}
             for rule_id, (raw, amount) in [*by_rule.items(), *by_multiplier.items()]:
                 effects.append(
@@ -268,9 +274,7 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
                     if base > 0 and currency.compare_amounts(base, rule["minimum_amount"]) >= 0:
                         stamps, amount = rule["stamps"], base
                 elif rule["type"] == "stamps_item":
-                    qty = sum(
-                        math.floor(q + EPSILON) for p, c, q, _a in order["lines"] if _matches(rule, p, c)
-                    )
+                    qty = sum(math.floor(q + EPSILON) for p, c, q, _a in order["lines"] if _matches(rule, p, c))
                     stamps = qty * rule["stamps"]
                     amount = sum(a for p, c, _q, a in order["lines"] if _matches(rule, p, c))
                 elif rule["type"] == "stamps_spend" and rule["spend_step"] > 0:
@@ -396,7 +400,8 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
             "spend_step": spend_step,
             "to_next_stamp": currency.round(spend_step - bank_after) if spend_step else 0.0,
             "effects": [
-                {key: value for key, value in effect.items() if key not in ("raw", "spend_step", "stamps_per_step")} for effect in effects
+                {key: value for key, value in effect.items() if key not in ("raw", "spend_step", "stamps_per_step")}
+                for effect in effects
             ],
             "campaigns": [{"id": campaign_id, "name": name} for campaign_id, name in campaigns.items()],
             "notes": notes,
@@ -405,17 +410,13 @@ class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-clas
         }
 
     def _get_earnings_summary(self, stamps, points, campaign_names):
-        """"Earns 2 stamps and 24 points · Double points Tuesday"."""
+        """ "Earns 2 stamps and 24 points · Double points Tuesday"."""
         if stamps and points:
             text = self.env._("Earns %(stamps)s stamps and %(points)s points", stamps=stamps, points=points)
             if stamps == 1:
                 text = self.env._("Earns 1 stamp and %(points)s points", points=points)
         elif stamps:
-            text = (
-                self.env._("Earns 1 stamp")
-                if stamps == 1
-                else self.env._("Earns %(stamps)s stamps", stamps=stamps)
-            )
+            text = self.env._("Earns 1 stamp") if stamps == 1 else self.env._("Earns %(stamps)s stamps", stamps=stamps)
         elif points:
             text = self.env._("Earns %(points)s points", points=points)
         else:

@@ -57,6 +57,9 @@ class LoyaltyPlusReferral(models.Model):
         string="Joined on", required=True, readonly=True, default=fields.Datetime.now, help="When the friend joined"
     )
     order_ref = fields.Char(string="Qualifying purchase", readonly=True, index="btree_not_null")
+    qualified_date = fields.Datetime(
+        string="Qualified on", readonly=True, help="When the first qualifying purchase was paid"
+    )
     flagged = fields.Boolean(
         readonly=True,
         help="More referrals than the program allows per week came from this card: the bonuses wait "
@@ -91,12 +94,12 @@ class LoyaltyPlusReferral(models.Model):
         new member's first qualifying purchase is already paid)."""
         self.ensure_one()
         self._check_manager()
-        self._lock()
+        self._lock_with_card()
         if self.state != "pending" or not self.flagged:
             raise UserError(self.env._("Only a flagged referral that waits can be approved."))
         referral_sudo = self.sudo()
         referral_sudo.write({"flagged": False, "approved_uid": self.env.uid, "approved_date": fields.Datetime.now()})
-        if referral_sudo.order_ref:
+        if referral_sudo.qualified_date:
             referral_sudo._pay()
         return True
 
@@ -104,7 +107,7 @@ class LoyaltyPlusReferral(models.Model):
         """A manager refuses a referral that has not paid yet."""
         self.ensure_one()
         self._check_manager()
-        self._lock()
+        self._lock_with_card()
         if self.state != "pending":
             raise UserError(self.env._("Only a referral that waits can be refused."))
         self.sudo().write(
@@ -136,6 +139,12 @@ class LoyaltyPlusReferral(models.Model):
         )
         self.invalidate_recordset()
 
+    def _lock_with_card(self):
+        """Lock the new member's card, then the referral: the order in which a sync of their
+        purchase takes them (the other way round, the two would wait for each other)."""
+        self.referred_card_id.sudo()._lock()
+        self._lock()
+
     @api.model
     def _count_recent(self, referrer_card, since):
         """Referrals of ``referrer_card`` since ``since``, refused ones included (an attempt counts)."""
@@ -155,9 +164,9 @@ class LoyaltyPlusReferral(models.Model):
             return
         self._lock()
         referral_sudo = self.sudo()
-        if referral_sudo.state != "pending" or referral_sudo.order_ref:
+        if referral_sudo.state != "pending" or referral_sudo.qualified_date:
             return  # paid, refused or reversed meanwhile, or already waiting with its purchase
-        referral_sudo.order_ref = order_ref
+        referral_sudo.write({"order_ref": order_ref or False, "qualified_date": fields.Datetime.now()})
         if not referral_sudo.flagged:
             referral_sudo._pay()
 
@@ -205,7 +214,7 @@ class LoyaltyPlusReferral(models.Model):
         if referral_sudo.order_ref != order_ref or referral_sudo._is_qualifying(remaining_base):
             return
         if referral_sudo.state == "pending":
-            referral_sudo.order_ref = False
+            referral_sudo.write({"order_ref": False, "qualified_date": False})
         elif referral_sudo.state == "rewarded":
             referral_sudo._reverse()
 

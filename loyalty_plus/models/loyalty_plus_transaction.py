@@ -51,9 +51,7 @@ class LoyaltyPlusTransaction(models.Model):
     reward_id = fields.Many2one("loyalty_plus.reward", readonly=True, ondelete="restrict")
     # what caused an earning: the program's rule or campaign (none: the program's points per euro)
     earning_rule_id = fields.Many2one("loyalty_plus.earning_rule", string="Rule", readonly=True, ondelete="restrict")
-    campaign_id = fields.Many2one(
-        "loyalty_plus.campaign", readonly=True, ondelete="restrict", index="btree_not_null"
-    )
+    campaign_id = fields.Many2one("loyalty_plus.campaign", readonly=True, ondelete="restrict", index="btree_not_null")
     bank_delta = fields.Monetary(
         string="Spend banked", readonly=True, help="Spending added to (or taken from) the spend towards the next stamp"
     )

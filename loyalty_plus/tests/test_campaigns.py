@@ -256,7 +256,12 @@ class TestCampaigns(EarningCase):
         self.assertEqual(
             {(r.transaction_type, r.earning_rule_id, r.campaign_id, r.note) for r in rows},
             {
-                ("points_earned", self.env["loyalty_plus.earning_rule"], self.env["loyalty_plus.campaign"], "Points per euro"),
+                (
+                    "points_earned",
+                    self.env["loyalty_plus.earning_rule"],
+                    self.env["loyalty_plus.campaign"],
+                    "Points per euro",
+                ),
                 ("points_earned", rate, self.env["loyalty_plus.campaign"], rate.name),
                 ("stamp_earned", visit, self.env["loyalty_plus.campaign"], visit.name),
                 ("bonus", self.env["loyalty_plus.earning_rule"], bonus, bonus.name),
@@ -303,7 +308,9 @@ class TestCampaigns(EarningCase):
         self.assertEqual(self.refusal_code(lambda: check(self.card, big, self.merchant)), "promotion_not_applicable")
         self.assertTrue(check(self.card, [*big, self.line(self.croissant, 1, 2.0)], self.merchant))
         promo.product_ids = False
-        gold = self.env["loyalty_plus.tier"].create({"name": "Gold", "program_id": self.program.id, "threshold_points": 1000})
+        gold = self.env["loyalty_plus.tier"].create(
+            {"name": "Gold", "program_id": self.program.id, "threshold_points": 1000}
+        )
         promo.tier_ids = gold
         self.assertEqual(self.refusal_code(lambda: check(self.card, big, self.merchant)), "promotion_not_applicable")
         promo.tier_ids = False
@@ -311,9 +318,13 @@ class TestCampaigns(EarningCase):
         with self.at("2026-03-10 18:00:00"):
             self.assertTrue(check(self.card, big, self.merchant))
         with self.at("2026-03-10 18:00:01"):
-            self.assertEqual(self.refusal_code(lambda: check(self.card, big, self.merchant)), "promotion_not_applicable")
+            self.assertEqual(
+                self.refusal_code(lambda: check(self.card, big, self.merchant)), "promotion_not_applicable"
+            )
         bonus = self.campaign("bonus", bonus_points=5)
-        self.assertEqual(self.refusal_code(lambda: bonus._check_promotion(self.card, big, self.merchant)), "promotion_not_applicable")
+        self.assertEqual(
+            self.refusal_code(lambda: bonus._check_promotion(self.card, big, self.merchant)), "promotion_not_applicable"
+        )
 
     def test_use_promotion_once_per_order_and_caps(self):
         """A promotion used by an order: one "promotion" row, once; its caps counted."""
@@ -321,7 +332,16 @@ class TestCampaigns(EarningCase):
         order = [self.line(self.espresso, 1, 5.0)]
         row = self.card._use_promotion(promo, self.merchant, "P-1", order)
         self.assertRecordValues(
-            row, [{"transaction_type": "promotion", "campaign_id": promo.id, "points_delta": 0, "stamps_delta": 0, "order_ref": "P-1"}]
+            row,
+            [
+                {
+                    "transaction_type": "promotion",
+                    "campaign_id": promo.id,
+                    "points_delta": 0,
+                    "stamps_delta": 0,
+                    "order_ref": "P-1",
+                }
+            ],
         )
         again = self.card._use_promotion(promo, self.merchant, "P-1", order)
         self.assertEqual(again, row)
@@ -329,7 +349,8 @@ class TestCampaigns(EarningCase):
         self.assertEqual(promo.use_count, 1)
         # once per member
         self.assertEqual(
-            self.refusal_code(lambda: self.card._use_promotion(promo, self.merchant, "P-2", order)), "promotion_cap_reached"
+            self.refusal_code(lambda: self.card._use_promotion(promo, self.merchant, "P-2", order)),
+            "promotion_cap_reached",
         )
         self.card2._use_promotion(promo, self.merchant, "P-3", order)
         self.assertEqual(promo.use_count, 2)
@@ -433,7 +454,9 @@ class TestCampaigns(EarningCase):
 
     def test_active_campaigns_of_a_shop_and_a_tier(self):
         """The till's "active now": the shop's campaigns, a tier's only with the member's card."""
-        gold = self.env["loyalty_plus.tier"].create({"name": "Gold", "program_id": self.program.id, "threshold_points": 10})
+        gold = self.env["loyalty_plus.tier"].create(
+            {"name": "Gold", "program_id": self.program.id, "threshold_points": 10}
+        )
         everyone = self.campaign("bonus", bonus_points=1)
         branch_only = self.campaign("bonus", bonus_points=1, shop_ids=[self.branch.id])
         gold_only = self.campaign("bonus", bonus_points=1, tier_ids=[gold.id])
@@ -461,7 +484,13 @@ class TestCampaignCapRace(CommittedDataCase):
                 env, "Campaign race", program_type="points", points_per_euro=1, minimum_purchase=0
             )
             campaign = env["loyalty_plus.campaign"].create(
-                {"program_id": program.id, "name": "Last one", "campaign_type": "bonus", "bonus_points": 50, "max_uses": 1}
+                {
+                    "program_id": program.id,
+                    "name": "Last one",
+                    "campaign_type": "bonus",
+                    "bonus_points": 50,
+                    "max_uses": 1,
+                }
             )
             partners = env["res.partner"].create([{"name": "Racer A"}, {"name": "Racer B"}])
             cards = env["loyalty_plus.card"].create(
@@ -511,7 +540,7 @@ class TestCampaignCapRace(CommittedDataCase):
                         except SerializationFailure:
                             cr.rollback()
                             time.sleep(0.05)
-            except Exception as e:  # noqa: BLE001 - reported by the assertion below
+            except Exception as e:  # reported by the assertion below
                 outcomes.append(("error", repr(e)))
 
         threads = [

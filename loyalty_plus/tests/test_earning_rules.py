@@ -258,6 +258,29 @@ class TestEarningRules(EarningCase):
         self.assertEqual(rows.amount, 10.0)
         self.assertCard(stamps=1, points=21)
 
+    def test_preview_is_what_the_order_earns(self):
+        """The till's preview (read-only) says what the order then writes, and writes nothing."""
+        self.rule("stamps_visit")
+        self.rule("stamps_item", category_ids=[self.coffee.id])
+        self.rule("stamps_spend", spend_step=50)
+        double = self.campaign("multiplier", multiplier=2, apply_to="points")
+        double.name = "Double points Tuesday"
+        order = [self.line(self.espresso, 2, 6.0), self.line(self.croissant, 1, 6.0)]
+        preview = self.program._compute_earnings(self.card, order, self.merchant)
+        self.assertEqual(
+            {key: preview[key] for key in ("base", "stamps", "points", "stamp_bank", "spend_step", "to_next_stamp")},
+            {"base": 12.0, "stamps": 3, "points": 24, "stamp_bank": 12.0, "spend_step": 50.0, "to_next_stamp": 38.0},
+        )
+        self.assertEqual(preview["summary"], "Earns 3 stamps and 24 points · Double points Tuesday")
+        self.assertEqual(preview["campaigns"], [{"id": double.id, "name": "Double points Tuesday"}])
+        self.assertCard()
+        rows = self.earn(order)
+        self.assertEqual(
+            (sum(rows.mapped("stamps_delta")), sum(rows.mapped("points_delta"))), (preview["stamps"], preview["points"])
+        )
+        self.assertEqual(len(rows), len(preview["effects"]))
+        self.assertCard(stamps=3, points=24, bank=12.0)
+
     # ------------------------------------------------------------------
     # the spend bank and the fraction of a point
     # ------------------------------------------------------------------
@@ -337,7 +360,9 @@ class TestEarningRules(EarningCase):
         order = [self.line(self.espresso, 2, 12.0)]
         self.earn(order, ref="SMALL")
         self.assertCard(bank=12.0)
-        self.card._void_order_earnings("SMALL", [self.line(self.espresso, 1, 6.0)], [self.line(self.espresso, 1, 6.0)], self.merchant)
+        self.card._void_order_earnings(
+            "SMALL", [self.line(self.espresso, 1, 6.0)], [self.line(self.espresso, 1, 6.0)], self.merchant
+        )
         self.assertCard(bank=6.0)
 
     def test_refund_of_item_stamps(self):
@@ -367,7 +392,10 @@ class TestEarningRules(EarningCase):
         self.earn(order, ref="VISIT")
         self.assertCard(stamps=1, points=7)
         self.card._void_order_earnings(
-            "VISIT", [self.line(self.tea, 1, 1.0)], [self.line(self.espresso, 1, 3.0), self.line(self.croissant, 1, 3.0)], self.merchant
+            "VISIT",
+            [self.line(self.tea, 1, 1.0)],
+            [self.line(self.espresso, 1, 3.0), self.line(self.croissant, 1, 3.0)],
+            self.merchant,
         )
         self.assertCard(stamps=1, points=6)
         voided = self.card._void_order_earnings(
@@ -430,9 +458,7 @@ class TestApiEarnLines(LoyaltyPlusApiHttpCase):
         campaign = self.env["loyalty_plus.campaign"].create(
             {"program_id": self.program.id, "name": "Double points", "campaign_type": "multiplier", "multiplier": 2}
         )
-        status, body, _r = self.earn(
-            order_ref="API-LINES-2", lines=[{"product_id": None, "qty": 1, "price_incl": 4.0}]
-        )
+        status, body, _r = self.earn(order_ref="API-LINES-2", lines=[{"product_id": None, "qty": 1, "price_incl": 4.0}])
         self.assertEqual((status, body["points"]), (200, 80), body)
         bonus = self.env["loyalty_plus.transaction"].search(
             [("order_ref", "=", "API-LINES-2"), ("campaign_id", "=", campaign.id)]
@@ -457,7 +483,9 @@ class TestApiEarnLines(LoyaltyPlusApiHttpCase):
                     self.assertApiError(self.earn(order_ref=uuid.uuid4().hex, **params), 422, "validation_error")
             # the gift card alone: nothing reaches the program's minimum purchase (€2)
             self.assertApiError(
-                self.earn(order_ref="API-GIFT", lines=[{"product_id": self.gift_card.id, "qty": 1, "price_incl": 50.0}]),
+                self.earn(
+                    order_ref="API-GIFT", lines=[{"product_id": self.gift_card.id, "qty": 1, "price_incl": 50.0}]
+                ),
                 422,
                 "below_minimum_purchase",
             )

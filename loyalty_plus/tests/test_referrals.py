@@ -129,7 +129,7 @@ class TestReferrals(LoyaltyPlusCase):
         points_before, stamps_before = self.card.points_balance, self.card.stamp_count
         friend._earn_order(sale(1.5), self.bakery, order_ref="REF-SMALL")
         self.assertEqual(referral.state, "pending", "below the minimum purchase of 2: no bonus")
-        self.assertFalse(referral.order_ref)
+        self.assertFalse(referral.qualified_date)
 
         friend._earn_order(sale(12), self.bakery, order_ref="REF-1")
         self.assertEqual(referral.state, "rewarded")
@@ -149,6 +149,13 @@ class TestReferrals(LoyaltyPlusCase):
         self.assertEqual(len(self._bonus_rows(self.card)), 1)
         self.assertLedgerMatches(self.card)
         self.assertLedgerMatches(friend)
+
+    def test_purchase_without_order_reference_qualifies(self):
+        friend, referral = self._referred()
+        friend._earn(12, self.bakery)
+        self.assertEqual(referral.state, "rewarded")
+        self.assertFalse(referral.order_ref)
+        self.assertEqual(self._bonus_rows(self.card).points_delta, 50)
 
     def test_refund_of_the_first_purchase_takes_both_bonuses_back(self):
         friend, referral = self._referred()
@@ -200,6 +207,7 @@ class TestReferrals(LoyaltyPlusCase):
         flagged = referrals[2]
         flagged.referred_card_id._earn_order(sale(10), self.bakery, order_ref="REF-F")
         self.assertEqual((flagged.state, flagged.order_ref), ("pending", "REF-F"), "qualified, not paid")
+        self.assertTrue(flagged.qualified_date)
         self.assertFalse(self._bonus_rows(flagged.referred_card_id))
 
         with self.assertRaises(AccessError):
@@ -212,6 +220,22 @@ class TestReferrals(LoyaltyPlusCase):
         # a week later the count starts again
         with freeze_time(start + timedelta(days=10)):
             self.assertFalse(self._referred("Dan D")[1].flagged)
+
+    def test_flagged_referral_forgets_a_refunded_purchase(self):
+        self.program.referral_weekly_flag = 1
+        self._referred("Ann A")
+        friend, flagged = self._referred("Ben B")
+        self.assertTrue(flagged.flagged)
+        friend._earn_order(sale(10), self.bakery, order_ref="REF-F1")
+        friend._void_order_earnings("REF-F1", sale(10), [], self.bakery)
+        self.assertEqual(flagged.state, "pending")
+        self.assertFalse(flagged.qualified_date, "the refunded purchase no longer counts")
+        # approved before any purchase qualifies: the next one pays
+        self.as_user(flagged, self.manager).action_approve()
+        self.assertEqual(flagged.state, "pending")
+        self.assertFalse(self._bonus_rows(friend))
+        friend._earn_order(sale(10), self.bakery, order_ref="REF-F2")
+        self.assertEqual((flagged.state, flagged.order_ref), ("rewarded", "REF-F2"))
 
     def test_manager_refuses_a_waiting_referral(self):
         _friend, referral = self._referred()

@@ -553,6 +553,8 @@ class PosOrder(models.Model):
         card = self.lp_card_id
         program = card.sudo().program_id
         approved = card._lp_check_sale_grant(self.lp_staff_pin_id, self.lp_grant, self.uuid)
+        if not approved and self.lp_staff_pin_id:
+            self.lp_staff_pin_id = False  # nobody approved what the till claims
         try:
             with self.env.cr.savepoint():
                 rows = card._earn_order(

@@ -192,6 +192,12 @@ class TestLoyaltyPlusPosPromotion(LoyaltyPlusPosCommon):
         self.assertEqual(promotion_line.lp_transaction_id, row)
         self.assertIn("Member deal", order.lp_campaign_names)
         self.assertFalse(order.lp_message)
+        # the engine read the sold lines only, at their full price
+        self.assertEqual(
+            order._lp_promotion_lines(self.card),
+            [{"product_id": self.bread.id, "qty": 2.0, "price_incl": 40.0, "price_excl": 40.0}],
+        )
+        self.assertTrue(promotion_line._lp_is_loyalty_line(), "a promotion line earns nothing")
 
         self._sync(data)  # a replayed sync
         self.assertEqual(len(self._promotion_rows(self.ten_off)), 1)

@@ -92,6 +92,7 @@ class TestPosSaleEarning(LoyaltyPlusPosCommon):
             order = self._sync(data)
             self.assertEqual((order.lp_stamps_earned, order.lp_points_earned), (0, 6))
             self.assertIn("staff PIN", order.lp_message)
+            self.assertFalse(order.lp_staff_pin_id, "nobody approved the stamps of this sale")
         self.assertEqual((self.card.stamp_count, self.card.points_balance), (0, 12))
         self.assertFalse(self._ledger(self.card, transaction_type="stamp_earned"))
 
@@ -213,7 +214,12 @@ class TestPosSaleEarning(LoyaltyPlusPosCommon):
                 "multiplier": 2,
             }
         )
+        # and a stamp per 10.00 spent: the card panel says what is left to spend
+        self.env["loyalty_plus.earning_rule"].create(
+            {"program_id": self.program.id, "name": "A stamp per 10", "rule_type": "stamps_spend", "spend_step": 10}
+        )
         self.start_pos_tour("loyalty_plus_pos_sale_double_points")
         order = self._ledger(self.card, transaction_type="stamp_earned").pos_order_id
         self.assertEqual((order.lp_points_earned, order.lp_campaign_names), (12, "Double points day"))
+        self.assertEqual((self.card.stamp_count, self.card.stamp_bank), (2, 6))
         self.assertEqual(self._ledger(self.card, campaign_id=campaign.id).pos_order_id, order)

@@ -221,6 +221,16 @@ class LoyaltyPlusWalletPass(models.Model):
             }
         )
         auxiliary.append({"key": "member", "label": card.env._("Member"), "value": card.partner_id.name or ""})
+        if card.stamp_bank_to_next:
+            # a "stamps per amount spent" rule: what the customer still spends for the next stamp
+            auxiliary.append(
+                {
+                    "key": "next_stamp",
+                    "label": card.env._("To the next stamp"),
+                    "value": card.currency_id.format(card.stamp_bank_to_next),
+                    "changeMessage": card.env._("To the next stamp: %@"),
+                }
+            )
         if program.has_stamps and program.stamps_reward_description:
             auxiliary.append(
                 {"key": "reward", "label": card.env._("Reward"), "value": program.stamps_reward_description}
@@ -370,6 +380,14 @@ class LoyaltyPlusWalletPass(models.Model):
         body["textModulesData"] = [
             {"id": "tier", "header": card.env._("Tier"), "body": card.tier_id.name or card.env._("Member")}
         ]
+        if card.stamp_bank_to_next:
+            body["textModulesData"].append(
+                {
+                    "id": "next_stamp",
+                    "header": card.env._("To the next stamp"),
+                    "body": card.currency_id.format(card.stamp_bank_to_next),
+                }
+            )
         if program._offers_referral_bonus() and card.referral_code:
             body["linksModuleData"] = {
                 "uris": [{"id": "referral", "uri": card.referral_url, "description": card.env._("Invite a friend")}]

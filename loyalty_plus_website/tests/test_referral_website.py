@@ -75,3 +75,6 @@ class TestReferralWebsite(LoyaltyPlusWebsiteCase):
         self.program.write({"referral_bonus_points": 0, "referred_bonus_points": 0})
         text = self.url_open(f"/my/loyalty/{self.card_lea.id}").text
         self.assertNotIn("o_loyalty_plus_referral", text)
+
+    def test_copy_button_copies_the_link(self):
+        self.start_tour(f"/my/loyalty/{self.card_lea.id}", "loyalty_plus_website_referral_copy", login="lp_web_lea")

@@ -95,6 +95,7 @@ tours.add("loyalty_plus_pos_sale_double_points", {
     steps: () =>
         [
             leaWithTwoCoffees(),
+            { trigger: ".lp-card-panel .lp-to-next-stamp:contains('10.00')" },
             previewShows("12 points"),
             previewShows("Double points day"),
             pay(),

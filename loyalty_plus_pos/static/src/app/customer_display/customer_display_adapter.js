@@ -1,4 +1,5 @@
 import { CustomerDisplayPosAdapter } from "@point_of_sale/app/customer_display/customer_display_adapter";
+import { formatCurrency } from "@point_of_sale/app/models/utils/currency";
 import { patch } from "@web/core/utils/patch";
 
 /**
@@ -25,6 +26,11 @@ patch(CustomerDisplayPosAdapter.prototype, {
             hasStamps,
             stamps: hasStamps ? card.stamps : 0,
             stampsTarget: hasStamps ? card.stamps_target : 0,
+            // what is left to spend for the next stamp (a stamps-per-amount rule), formatted
+            toNextStamp:
+                hasStamps && card.to_next_stamp
+                    ? formatCurrency(card.to_next_stamp, order.currency)
+                    : "",
             hasPoints,
             points: hasPoints ? card.points : 0,
             earns: preview?.summary || "",

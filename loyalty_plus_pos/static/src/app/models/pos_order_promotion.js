@@ -42,10 +42,8 @@ patch(PosOrder.prototype, {
     },
     /** What the sold lines come to, the base of a promotion's discount. */
     get lpPromotionBase() {
-        return Math.max(
-            this.lines.filter((l) => !l.lpIsLoyaltyLine).reduce((total, l) => total + l.priceIncl, 0),
-            0
-        );
+        const sold = this.lines.filter((l) => !l.lpIsLoyaltyLine);
+        return Math.max(sold.reduce((total, l) => total + l.priceIncl, 0), 0);
     },
     lpPromotionPrice(kind, { percent = 0, amount = 0 } = {}) {
         const base = this.lpPromotionBase;

@@ -45,6 +45,10 @@ export class CardPanel extends Component {
             target: this.props.card.stamps_target,
         });
     }
+    /** What the customer still has to spend for the next stamp (a stamps-per-amount rule). */
+    get toNextStamp() {
+        return this.pos.env.utils.formatCurrency(this.props.card.to_next_stamp);
+    }
     get hasStamps() {
         return ["stamps", "hybrid"].includes(this.props.card.program_type);
     }
