@@ -22,8 +22,8 @@ def _matches(facts, product_id, categories):
     return product_id in facts["product_ids"] or bool(facts["category_ids"] & categories)
 
 
-class LoyaltyPlusProgram(models.Model):  # pylint: disable=consider-merging-classes-inherited
-    _inherit = "loyalty_plus.program"
+class LoyaltyPlusProgram(models.Model):
+    _inherit = "loyalty_plus.program"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # What an order earns: one computation for the till's preview, the order's sync and the API
