@@ -521,7 +521,7 @@ class LoyaltyPlusCard(models.Model):
             self, lines, shop, now=now, include_stamps=include_stamps, stamps_approved=stamps_approved
         )
         effects = self._claim_campaign_uses(result["effects"])
-        rows = Transaction
+        values_list = []
         for index, effect in enumerate(effects):
             values = {
                 "transaction_type": effect["transaction_type"],
@@ -538,7 +538,8 @@ class LoyaltyPlusCard(models.Model):
             }
             if index == len(effects) - 1:
                 values["points_fraction"] = result["points_fraction"]
-            rows |= self._apply_ledger(values, lock=False)
+            values_list.append(values)
+        rows = self._apply_ledger_rows(values_list, lock=False) if values_list else Transaction
         rows = rows.with_context(
             loyalty_plus_notes=tuple(result["notes"]),
             loyalty_plus_campaigns=tuple(campaign["name"] for campaign in result["campaigns"]),
@@ -1081,19 +1082,55 @@ class LoyaltyPlusCard(models.Model):
         """Write one ledger row of ``values`` (``loyalty_plus.transaction`` fields: at least
         ``transaction_type``, and ``stamps_delta``/``points_delta``) and move the card's balances by
         the same deltas, atomically. Returns the row."""
+        return self._apply_ledger_rows([values], lock=lock)
+
+    def _apply_ledger_rows(self, values_list, lock=True):
+        """Write the ledger rows of one operation (``_apply_ledger`` values each; an order earns one
+        row per rule and campaign) in one INSERT, and move the card's balances by their sums in one
+        UPDATE, atomically. ``points_fraction`` in a row's values sets the card's fraction of a
+        point. Returns the rows."""
         self.ensure_one()
         if lock:
             self._lock()
         Transaction = self.env["loyalty_plus.transaction"]
-        values = dict(values)
-        points_fraction = values.pop("points_fraction", None)
-        vals = self._prepare_transaction_vals(values)
-        transaction_type = vals["transaction_type"]
-        stamps, points = vals["stamps_delta"], vals["points_delta"]
-        tx = Transaction.sudo()._insert_row(vals)
+        earning_types = Transaction._get_earning_types()
+        sums = dict.fromkeys(
+            ("stamps", "stamps_earned", "stamps_redeemed", "points", "earned", "redeemed", "voided", "expired"), 0
+        )
+        bank, fraction = 0.0, None
+        is_stamp = is_points = is_activity = False
+        stamps_after, points_after = self.stamp_count, self.points_balance
+        vals_list = []
+        for values in values_list:
+            values = dict(values)
+            if "points_fraction" in values:
+                fraction = values.pop("points_fraction")
+            vals = self._prepare_transaction_vals(values)
+            kind, stamps, points = vals["transaction_type"], vals["stamps_delta"], vals["points_delta"]
+            stamps_after += stamps
+            points_after += points
+            vals["stamps_after"], vals["points_after"] = stamps_after, points_after
+            sums["stamps"] += stamps
+            if kind == "stamp_earned" or (kind == "stamp_adjusted" and stamps > 0):
+                sums["stamps_earned"] += stamps
+            if kind in ("stamp_redeemed", "stamp_refunded"):
+                sums["stamps_redeemed"] -= stamps
+            sums["points"] += points
+            if points > 0 and (kind in earning_types or kind == "points_adjusted"):
+                sums["earned"] += points
+            if kind in ("points_redeemed", "points_refunded"):
+                sums["redeemed"] -= points
+            if kind == "points_voided" or (kind == "points_adjusted" and points < 0):
+                sums["voided"] -= points
+            if kind == "points_expired":
+                sums["expired"] -= points
+            bank += vals.get("bank_delta") or 0.0
+            is_stamp |= kind == "stamp_earned"
+            is_points |= bool(points) and kind != "points_expired"
+            is_activity |= kind != "points_expired"
+            vals_list.append(vals)
+        rows = Transaction.sudo()._insert_rows(vals_list)
         self.flush_recordset(UPDATED_FIELDS)  # pending ORM writes first: the SQL below moves the balances
-        is_earning = transaction_type in Transaction._get_earning_types()
-        earned = points if (points > 0 and (is_earning or transaction_type == "points_adjusted")) else 0
         self.env.cr.execute(
             SQL(
                 """UPDATE loyalty_plus_card SET
@@ -1107,7 +1144,7 @@ class LoyaltyPlusCard(models.Model):
                     total_points_expired = total_points_expired + %(expired)s,
                     last_stamp_date = CASE WHEN %(is_stamp)s THEN %(now)s ELSE last_stamp_date END,
                     last_points_date = CASE WHEN %(is_points)s THEN %(now)s ELSE last_points_date END,
-                    last_activity_date = CASE WHEN %(is_expiry)s THEN last_activity_date ELSE %(now)s END,
+                    last_activity_date = CASE WHEN %(is_activity)s THEN %(now)s ELSE last_activity_date END,
                     stamp_bank = coalesce(stamp_bank, 0) + %(bank)s,
                     points_fraction = coalesce(%(fraction)s, points_fraction),
                     write_date = %(now)s,
@@ -1115,23 +1152,12 @@ class LoyaltyPlusCard(models.Model):
                  WHERE id = %(id)s
              RETURNING %(returning)s""",
                 returning=SQL(", ").join(SQL.identifier(name) for name in UPDATED_FIELDS),
-                stamps=stamps,
-                stamps_earned=stamps
-                if transaction_type == "stamp_earned" or (transaction_type == "stamp_adjusted" and stamps > 0)
-                else 0,
-                stamps_redeemed=-stamps if transaction_type in ("stamp_redeemed", "stamp_refunded") else 0,
-                points=points,
-                earned=earned,
-                redeemed=-points if transaction_type in ("points_redeemed", "points_refunded") else 0,
-                voided=-points
-                if transaction_type == "points_voided" or (transaction_type == "points_adjusted" and points < 0)
-                else 0,
-                expired=-points if transaction_type == "points_expired" else 0,
-                is_stamp=transaction_type == "stamp_earned",
-                is_points=bool(points) and transaction_type != "points_expired",
-                is_expiry=transaction_type == "points_expired",
-                bank=vals.get("bank_delta") or 0.0,
-                fraction=points_fraction,
+                **sums,
+                bank=bank,
+                fraction=fraction,
+                is_stamp=is_stamp,
+                is_points=is_points,
+                is_activity=is_activity,
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 id=self.id,
@@ -1139,10 +1165,12 @@ class LoyaltyPlusCard(models.Model):
         )
         # the new values go straight to the cache: the summary that follows needs no read
         self._update_cache(dict(zip(UPDATED_FIELDS, self.env.cr.fetchone(), strict=True)), validate=False)
-        if earned:
+        if sums["earned"]:
             self._update_tier()
-        self._on_balance_changed(tx.with_env(self.env))
-        return tx
+        rows = rows.with_env(self.env)
+        for row in rows:
+            self._on_balance_changed(row)
+        return rows
 
     def _prepare_transaction_vals(self, values):
         """The whole ledger row for ``values``: the card's own fields, the balances after, who and

@@ -157,32 +157,37 @@ class LoyaltyPlusProgram(models.Model):
             since = (
                 tz.localize(datetime.combine(month_start.date(), time.min)).astimezone(pytz.utc).replace(tzinfo=None)
             )
-            self.env["loyalty_plus.transaction"].flush_model()
-            self.env.cr.execute(
-                SQL(
-                    """SELECT 1 FROM loyalty_plus_transaction
-                        WHERE card_id = %s AND create_date >= %s AND transaction_type IN %s LIMIT 1""",
-                    card.id,
-                    since,
-                    ORDER_EARNING_TYPES,
+            if "visited_this_month" not in order:  # one query for all the order's campaigns
+                self.env["loyalty_plus.transaction"].flush_model()
+                self.env.cr.execute(
+                    SQL(
+                        """SELECT 1 FROM loyalty_plus_transaction
+                            WHERE card_id = %s AND create_date >= %s AND transaction_type IN %s LIMIT 1""",
+                        card.id,
+                        since,
+                        ORDER_EARNING_TYPES,
+                    )
                 )
-            )
-            if self.env.cr.fetchone():
+                order["visited_this_month"] = bool(self.env.cr.fetchone())
+            if order["visited_this_month"]:
                 return "first_visit"
         if facts["max_uses"] or facts["max_uses_per_member"]:
-            self.env["loyalty_plus.transaction"].flush_model()
-            self.env.cr.execute(
-                SQL(
-                    """SELECT coalesce(c.use_count, 0),
-                              (SELECT count(DISTINCT coalesce(t.order_ref, t.create_date::text))
-                                 FROM loyalty_plus_transaction t
-                                WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL)
-                         FROM loyalty_plus_campaign c WHERE c.id = %s""",
-                    card.id,
-                    facts["id"],
+            if "campaign_uses" not in order:  # the uses of all the order's capped campaigns at once
+                capped = tuple(c["id"] for c in order["campaigns"] if c["max_uses"] or c["max_uses_per_member"])
+                self.env["loyalty_plus.transaction"].flush_model()
+                self.env.cr.execute(
+                    SQL(
+                        """SELECT c.id, coalesce(c.use_count, 0),
+                                  (SELECT count(DISTINCT coalesce(t.order_ref, t.create_date::text))
+                                     FROM loyalty_plus_transaction t
+                                    WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL)
+                             FROM loyalty_plus_campaign c WHERE c.id IN %s""",
+                        card.id,
+                        capped or (facts["id"],),
+                    )
                 )
-            )
-            used, used_by_member = self.env.cr.fetchone()
+                order["campaign_uses"] = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+            used, used_by_member = order["campaign_uses"].get(facts["id"], (0, 0))
             if (facts["max_uses"] and used >= facts["max_uses"]) or (
                 facts["max_uses_per_member"] and used_by_member >= facts["max_uses_per_member"]
             ):

@@ -79,38 +79,45 @@ class LoyaltyPlusTransaction(models.Model):
         return ["points_earned", "welcome_bonus", "bonus", "referral_bonus"]
 
     @api.model
-    def _insert_row(self, vals):
-        """Append one ledger row with a single INSERT.
+    def _insert_rows(self, vals_list):
+        """Append ledger rows with a single INSERT.
 
         Ledger rows are written on the hot path of every till and API call, and never change: no
-        computed, related or tracked field to maintain, so the ORM's ``create`` (which reads the
+        computed, related or tracked field to maintain, so the ORM's ``create`` (which reads each
         row back to round its amount) is replaced by the one statement it comes down to."""
         now = self.env.cr.now()
-        vals = {**vals, "create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now}
+        audit = {"create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now}
+        vals_list = [{**vals, **audit} for vals in vals_list]
+        names = list(dict.fromkeys(name for vals in vals_list for name in vals))
         record = self.browse()
-        columns = [(self._fields[name], value) for name, value in vals.items()]
+
+        def column_value(field, vals):
+            value = vals.get(field.name)
+            if field.type == "monetary" and not value:
+                return 0.0  # no amount (a stamp, a redemption): nothing to round, no currency to read
+            return field.convert_to_column_insert(value, record, vals)
+
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (%s) VALUES %s RETURNING id",
                 SQL.identifier(self._table),
-                SQL(", ").join(SQL.identifier(field.name) for field, _value in columns),
-                tuple(
-                    # no amount (a stamp, a redemption): nothing to round, no currency to read
-                    0.0
-                    if field.type == "monetary" and not value
-                    else field.convert_to_column_insert(value, record, vals)
-                    for field, value in columns
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                SQL(", ").join(
+                    SQL("%s", tuple(column_value(self._fields[name], vals) for name in names)) for vals in vals_list
                 ),
             )
         )
-        row = self.browse(self.env.cr.fetchone()[0])
-        # what the ORM's create would have done: the one2many caches of the rows it points to
-        for field, value in columns:
-            if field.type == "many2one" and value:
+        rows = self.browse([row_id for (row_id,) in self.env.cr.fetchall()])
+        # what the ORM's create would have done: the one2many caches of the rows they point to
+        for name in names:
+            field = self._fields[name]
+            if field.type == "many2one":
+                targets = {vals[name] for vals in vals_list if vals.get(name)}
                 for inverse in self.pool.field_inverses[field]:
-                    self.env[inverse.model_name].browse(value).invalidate_recordset([inverse.name])
-        row._update_cache(vals)  # what follows (redemption, webhooks) reads the row: no fetch
-        return row
+                    self.env[inverse.model_name].browse(targets).invalidate_recordset([inverse.name])
+        for row, vals in zip(rows, vals_list, strict=True):
+            row._update_cache(vals)  # what follows (redemption, webhooks) reads the row: no fetch
+        return rows
 
     def write(self, vals):  # pylint: disable=method-required-super
         # append-only: nothing may change a ledger row, so nothing reaches super()

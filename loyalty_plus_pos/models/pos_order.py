@@ -565,6 +565,7 @@ class PosOrder(models.Model):
                     order_ref=self.uuid,
                     include_stamps=True,
                     stamps_approved=approved or not program.require_staff_pin,
+                    now=self._lp_sale_time(),
                 )
         except LoyaltyPlusRefusal as refusal:
             if refusal.code in SILENT_EARN_REFUSALS:
@@ -577,6 +578,16 @@ class PosOrder(models.Model):
         # why the sale earned less than it could (no PIN, cooldown, daily limit); a replay
         # writes nothing and says nothing new
         return list(rows.env.context.get("loyalty_plus_notes") or ())
+
+    def _lp_sale_time(self):
+        """When the sale happened, for the campaigns of that time (an offline till syncs later):
+        the till's order date, never later than now nor earlier than its session's opening (the
+        till's clock cannot reach back to an old campaign)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        sold = min(self.date_order or now, now)
+        opened = self.session_id.start_at or self.session_id.create_date
+        return max(sold, opened) if opened and opened <= now else sold
 
     def _lp_void_refund(self, shop):
         """A refund takes back the points its original order earned (in proportion to what is

@@ -1,3 +1,7 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -167,6 +171,37 @@ class TestPosSaleEarning(LoyaltyPlusPosCommon):
         # 12.00 of coffees, 2.00 off: 10 points; the reward line is no coffee
         self.assertEqual((order.lp_points_earned, order.lp_points_redeemed), (10, 50))
         self.assertIn("staff PIN", order.lp_message, "the approval was for another order")
+
+    def test_an_offline_sale_earns_by_the_campaigns_of_its_time(self):
+        self.program.require_staff_pin = False
+        opened = self.main_pos_config.current_session_id.create_date
+        Campaign = self.env["loyalty_plus.campaign"]
+        values = {"program_id": self.program.id, "campaign_type": "multiplier", "multiplier": 2}
+        Campaign.create(
+            {
+                **values,
+                "name": "Opening hour",
+                "date_start": opened + timedelta(minutes=5),
+                "date_end": opened + timedelta(hours=1),
+            }
+        )
+        Campaign.create(
+            {
+                **values,
+                "name": "Last week",
+                "date_start": opened - timedelta(days=8),
+                "date_end": opened - timedelta(days=6),
+            }
+        )
+        sold = self._order([self._coffees()], card=self.card)
+        sold["date_order"] = fields.Datetime.to_string(opened + timedelta(minutes=10))
+        # a till's clock set back to last week: the sale happened after the session opened
+        backdated = self._order([self._coffees()], card=self.card)
+        backdated["date_order"] = fields.Datetime.to_string(opened - timedelta(days=7))
+        with freeze_time(opened + timedelta(hours=3)):
+            sold, backdated = self._sync(sold), self._sync(backdated)
+        self.assertEqual((sold.lp_points_earned, sold.lp_campaign_names), (12, "Opening hour"))
+        self.assertEqual((backdated.lp_points_earned, backdated.lp_campaign_names), (6, False))
 
     def test_preview_of_the_till(self):
         PosOrder = self.env["pos.order"].with_user(self.pos_user)
