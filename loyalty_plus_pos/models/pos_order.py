@@ -378,7 +378,7 @@ class PosOrder(models.Model):
         already, so the sale stands and its rewards are still paid for with points and codes
         (never a discount for free), while the note tells the manager what to check."""
         notes = []
-        loyalty_lines = self.lines.filtered(lambda ln: ln.lp_reward_id or ln.lp_stamp_reward or ln.lp_voucher_code)
+        loyalty_lines = self.lines.filtered(lambda ln: ln._lp_is_loyalty_line())
         base = max(sum((self.lines - loyalty_lines).mapped("price_subtotal_incl")), 0.0)
         for line in loyalty_lines.filtered(lambda ln: ln.qty > 0):
             name = line.full_product_name or line.product_id.display_name

@@ -95,7 +95,9 @@ class PosOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     engine_lines = self._lp_promotion_lines(card)
-                    line.lp_transaction_id = card._use_promotion(campaign, shop, self.uuid, engine_lines)
+                    line.lp_transaction_id = card._use_promotion(
+                        campaign, shop, self.uuid, engine_lines, now=self._lp_sale_time()
+                    )
             except (UserError, AccessError, ValidationError) as error:
                 _logger.info("Loyalty+ promotion of order %s refused: %s", self.name, error.args[0])
                 notes.append(
