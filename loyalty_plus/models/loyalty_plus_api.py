@@ -384,20 +384,32 @@ class LoyaltyPlusApi(models.AbstractModel):
                     "transaction_not_found",
                     self.env._("No such transaction for this merchant."),
                 )
-            result = transaction.void(amount=amount, note=note, shop_id=shop.id)
-            if order_ref:
-                # the order's campaign bonuses go back in the same proportion as its points
-                share = 1.0 if amount is None else float(amount) / transaction.amount
-                for bonus in Transaction.search(
-                    [domain[0], ("order_ref", "=", order_ref), ("transaction_type", "=", "bonus")]
-                ):
-                    try:
-                        with self.env.cr.savepoint():
-                            bonus._void(shop, amount=bonus.amount * share, note=note, up_to_remaining=True)
-                    except LoyaltyPlusRefusal:
-                        continue  # returned in full already
-                result = dict(result, card=transaction.card_id._get_summary())
-            return result
+            if not order_ref:
+                return transaction.void(amount=amount, note=note, shop_id=shop.id)
+            # An order earned by lines has a row per rate (the program's, each "points per euro"
+            # rule's: together the order's amount), per multiplier rule and per campaign: each
+            # gives back the returned share of the order.
+            rows = Transaction.search(
+                [domain[0], ("order_ref", "=", order_ref), ("transaction_type", "in", ("points_earned", "bonus"))],
+                order="id",
+            )
+            rates = rows.filtered(
+                lambda r: r.transaction_type == "points_earned" and r.earning_rule_id.rule_type != "points_multiplier"
+            )
+            base = sum(rates.mapped("amount")) or transaction.amount
+            first = rates[:1] or transaction
+            share = None if amount is None else min(float(amount) / base, 1.0) if base else 1.0
+            # the first row through the public door: rights, void policy, rate limit, refusals
+            result = first.void(amount=None if share is None else first.amount * share, note=note, shop_id=shop.id)
+            for row in (rows - first).filtered("amount"):
+                try:
+                    with self.env.cr.savepoint():
+                        row._void(
+                            shop, amount=None if share is None else row.amount * share, note=note, up_to_remaining=True
+                        )
+                except LoyaltyPlusRefusal:
+                    continue  # returned in full already
+            return dict(result, card=first.card_id._get_summary())
 
         return self._api_write("void", idempotency_key, params, shop_id, operation)
 

@@ -454,6 +454,23 @@ class TestApiEarnLines(LoyaltyPlusApiHttpCase):
         self.card.invalidate_recordset()
         self.assertEqual(self.card.points_balance, 150)
 
+    def test_void_by_order_ref_of_an_order_earned_by_lines(self):
+        """An order earned by lines has a row per rate (coffee at 20, the rest at 10): the void
+        by order reference takes back from each, half the order then the rest."""
+        lines = [
+            {"product_id": self.espresso.id, "qty": 1, "price_incl": 5.0},
+            {"product_id": None, "qty": 1, "price_incl": 5.0},
+        ]
+        status, body, _r = self.earn(order_ref="API-VOID", lines=lines)
+        self.assertEqual((status, body["points"]), (200, 150), body)
+        status, body, _r = self.call("void", idempotency_key=uuid.uuid4().hex, order_ref="API-VOID", amount=5.0)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["card"]["points"], 20 + 75)
+        status, body, _r = self.call("void", idempotency_key=uuid.uuid4().hex, order_ref="API-VOID")
+        self.assertEqual(status, 200, body)
+        self.card.invalidate_recordset()
+        self.assertEqual(self.card.points_balance, 20)
+
     def test_earn_by_lines_with_a_campaign(self):
         campaign = self.env["loyalty_plus.campaign"].create(
             {"program_id": self.program.id, "name": "Double points", "campaign_type": "multiplier", "multiplier": 2}

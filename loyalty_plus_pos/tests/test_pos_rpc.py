@@ -271,7 +271,11 @@ class TestLoyaltyPlusPosRpc(LoyaltyPlusPosCommon):
             ),
             (
                 "rate_limited",
-                lambda: allow_one_stamp_a_minute() or stamp(self.card, self.staff, "1234"),
+                # the call allowed in this minute, then the one refused (right after: the same window)
+                lambda: (
+                    allow_one_stamp_a_minute()
+                    or (self._jsonrpc(*stamp(self.card, self.staff, "1234")) and stamp(self.card, self.staff, "1234"))
+                ),
                 "Too many requests: please wait %(seconds)s seconds before trying again.",
                 None,
             ),

@@ -162,3 +162,27 @@ class TestPortalTours(LoyaltyPlusPortalCase):
         self.start_tour(
             f"/fr/my/loyalty/{self.card_zoe.id}", "loyalty_plus_website_portal_fr_phone", login="lp_web_zoe"
         )
+
+    def test_spend_bank_shown(self):
+        """A "stamps per amount spent" rule: what was spent counts towards the next stamp, and the
+        portal says what is left to spend."""
+        self.program.program_type = "hybrid"
+        self.env["loyalty_plus.earning_rule"].create(
+            {
+                "program_id": self.program.id,
+                "name": "1 stamp per 50",
+                "rule_type": "stamps_spend",
+                "spend_step": 50.0,
+            }
+        )
+        self.program.earning_rule_ids.filtered(lambda r: r.rule_type == "stamps_visit").active = False
+        self.program.stamp_cooldown_minutes = 0
+        line = {"product_id": False, "qty": 1, "price_incl": 32.0, "price_excl": 32.0}
+        self.card_zoe._earn_order([line], self.bakery, order_ref="ZOE-BANK")
+        self.assertEqual(self.card_zoe.stamp_bank, 32.0)
+        self.assertEqual(self.card_zoe.stamp_bank_to_next, 18.0)
+        self.authenticate("lp_web_zoe", "lp_web_zoe")
+        page = self.url_open(f"/my/loyalty/{self.card_zoe.id}").text
+        bank = page[page.index("o_loyalty_plus_stamp_bank") :]
+        self.assertIn("18.00", bank[: bank.index("</p>")])
+        self.assertIn("more to spend for your next stamp", bank)
