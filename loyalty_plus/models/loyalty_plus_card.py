@@ -572,18 +572,14 @@ class LoyaltyPlusCard(models.Model):
             campaign.invalidate_recordset(["use_count"])
         return [effect for effect in effects if effect["campaign_id"] not in refused]
 
-    def _get_sale_stamps_allowed(self, stamps_due, now, stamps_approved, notes):
-        """How many of the ``stamps_due`` of a sale the card gets now: none without the staff
-        approval the program asks for or within the cooldown, at most what is left of the daily
-        limit. Says why in ``notes``."""
+    def _get_sale_stamps_within_limits(self, stamps_due, now, notes):
+        """How many of the ``stamps_due`` of a sale the card may get now: none within the cooldown,
+        at most what is left of the daily limit. Says why in ``notes``."""
         self.ensure_one()
         if stamps_due <= 0:
             return 0
         card = self.sudo()
         program = card.program_id
-        if not stamps_approved:
-            notes.append(self.env._("No stamps: a staff PIN approves the stamps of a sale."))
-            return 0
         if program.stamp_cooldown_minutes and card.last_stamp_date:
             ready = card.last_stamp_date + timedelta(minutes=program.stamp_cooldown_minutes)
             if ready > now:

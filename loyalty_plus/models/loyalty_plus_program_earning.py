@@ -365,7 +365,12 @@ class LoyaltyPlusProgram(models.Model):
 
         # the stamps' own rules: a staff member's approval, the cooldown and the daily limit
         stamps_due = sum(e["stamps"] for e in effects)
-        allowed = card_sudo._get_sale_stamps_allowed(stamps_due, order["now"], stamps_approved, notes)
+        allowed = card_sudo._get_sale_stamps_within_limits(stamps_due, order["now"], notes)
+        # a PIN only for stamps the cooldown and the daily limit let through
+        pin_required = bool(program.require_staff_pin and allowed)
+        if allowed and not stamps_approved:
+            notes.append(self.env._("No stamps: a staff PIN approves the stamps of a sale."))
+            allowed = 0
         for effect in (e for e in effects if e["stamps"]):
             given = min(effect["stamps"], allowed)
             if given < effect["stamps"] and effect.get("spend_step"):
@@ -410,7 +415,7 @@ class LoyaltyPlusProgram(models.Model):
             ],
             "campaigns": [{"id": campaign_id, "name": name} for campaign_id, name in campaigns.items()],
             "notes": notes,
-            "pin_required": bool(program.require_staff_pin and stamps_due),
+            "pin_required": pin_required,
             "summary": self._get_earnings_summary(stamps, points, list(campaigns.values())),
         }
 
