@@ -1164,8 +1164,7 @@ class LoyaltyPlusCard(models.Model):
         if sums["earned"]:
             self._update_tier()
         rows = rows.with_env(self.env)
-        for row in rows:
-            self._on_balance_changed(row)
+        self._on_balance_changed(rows)
         return rows
 
     def _prepare_transaction_vals(self, values):
@@ -1209,9 +1208,10 @@ class LoyaltyPlusCard(models.Model):
             )
             self.invalidate_recordset(["tier_id"])
 
-    def _on_balance_changed(self, transaction):
-        """Hook called after every ledger movement with its ``transaction`` row (wallet passes,
-        webhooks and notifications extend it); the expiry calls ``_on_points_expired`` instead."""
+    def _on_balance_changed(self, transactions):
+        """Hook called after every ledger movement with the ``transactions`` rows it wrote (one, or
+        one per effect of an order's earning): wallet passes, webhooks and notifications extend it;
+        the expiry calls ``_on_points_expired`` instead."""
 
     @api.model
     def _on_points_expired(self, card_ids):

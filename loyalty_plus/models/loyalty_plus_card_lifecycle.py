@@ -85,8 +85,8 @@ class LoyaltyPlusCard(models.Model):
             template_sudo.sudo().send_mail_batch(mailed.ids, force_send=False)
         return mailed.with_env(self.env)
 
-    def _on_balance_changed(self, transaction):
-        super()._on_balance_changed(transaction)
+    def _on_balance_changed(self, transactions):
+        super()._on_balance_changed(transactions)
         self._notify_reward_ready()
 
     def _notify_reward_ready(self):

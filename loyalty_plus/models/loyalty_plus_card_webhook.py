@@ -6,15 +6,15 @@ class LoyaltyPlusCard(models.Model):
 
     _inherit = "loyalty_plus.card"  # pylint: disable=consider-merging-classes-inherited
 
-    def _on_balance_changed(self, transaction):
+    def _on_balance_changed(self, transactions):
         merchant_ids = self.env["loyalty_plus.integration"]._get_webhook_merchant_ids()
         cards = self.filtered(lambda card: card.company_id.id in merchant_ids) if merchant_ids else self.browse()
         # "reward ready" is the moment the lifecycle's flags go up: read them before and after
         before = {card.id: (card.sudo().stamp_reward_notified, card.sudo().points_reward_notified) for card in cards}
-        super()._on_balance_changed(transaction)
+        super()._on_balance_changed(transactions)
         Delivery = self.env["loyalty_plus.webhook_delivery"]
         for card in cards:
-            Delivery._enqueue_for_transaction(transaction, before[card.id])
+            Delivery._enqueue_for_transactions(transactions, before[card.id])
 
     def _get_webhook_transaction_data(self, transaction):
         """The ledger row as a webhook shows it (the fields of the API's history items)."""

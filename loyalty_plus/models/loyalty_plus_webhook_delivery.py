@@ -81,11 +81,12 @@ class LoyaltyPlusWebhookDelivery(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _enqueue_for_transaction(self, transaction, notified_before):
-        """Queue the webhooks of a ledger movement for the card's merchant: the transaction, the
-        card's new state, and "reward ready" when the movement raised a lifecycle flag
-        (``notified_before``: the card's ``(stamp, points)`` flags before the movement)."""
-        card_sudo = transaction.card_id.sudo()
+    def _enqueue_for_transactions(self, transactions, notified_before):
+        """Queue the webhooks of a ledger movement for the card's merchant: each of its
+        ``transactions`` (one card's rows), the card's new state, and "reward ready" when the
+        movement raised a lifecycle flag (``notified_before``: the card's ``(stamp, points)`` flags
+        before the movement)."""
+        card_sudo = transactions.card_id.sudo()
         integrations_sudo = (
             self.env["loyalty_plus.integration"]
             .sudo()
@@ -93,13 +94,14 @@ class LoyaltyPlusWebhookDelivery(models.Model):
         )
         if not integrations_sudo:
             return
-        card = transaction.card_id
+        card = transactions.card_id
         summary = card._get_summary()
-        self._enqueue(
-            integrations_sudo,
-            "transaction.created",
-            {"transaction": card._get_webhook_transaction_data(transaction), "card": summary},
-        )
+        for transaction in transactions:
+            self._enqueue(
+                integrations_sudo,
+                "transaction.created",
+                {"transaction": card._get_webhook_transaction_data(transaction), "card": summary},
+            )
         self._enqueue(integrations_sudo, "card.updated", {"card": summary})
         card_sudo.invalidate_recordset(["stamp_reward_notified", "points_reward_notified"])
         stamps_before, points_before = notified_before

@@ -14,8 +14,8 @@ class LoyaltyPlusCard(models.Model):
             self._on_wallet_state_changed()
         return res
 
-    def _on_balance_changed(self, transaction):
-        super()._on_balance_changed(transaction)
+    def _on_balance_changed(self, transactions):
+        super()._on_balance_changed(transactions)
         self._on_wallet_state_changed()
 
     def _on_member_changed(self):
