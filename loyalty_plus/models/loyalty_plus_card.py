@@ -468,6 +468,7 @@ class LoyaltyPlusCard(models.Model):
             staff=staff,
             order_ref=order_ref,
             include_stamps=False,
+            checked=True,
         )
         points_rows = rows.filtered(lambda row: row.transaction_type == "points_earned")
         if not points_rows:
@@ -484,16 +485,19 @@ class LoyaltyPlusCard(models.Model):
         include_stamps=True,
         stamps_approved=True,
         now=None,
+        checked=False,
     ):
         """What an order of ``lines`` (``[{"product_id", "qty", "price_incl", "price_excl"}]``,
         line totals after discounts, loyalty lines left out) earns by the program's rules and
         campaigns, once per ``order_ref``: one ledger row per effect, naming its rule or campaign.
         ``stamps_approved`` False (a PIN was needed and not given) earns the points only. ``now``
         is when the sale happened (an offline till syncs later: the campaigns of that time apply).
+        ``checked``: the caller checked the card and program for ``shop`` already.
         Returns the rows, with the computation's ``loyalty_plus_notes`` and
         ``loyalty_plus_campaigns`` in their context (``loyalty_plus_replayed`` on a replay)."""
         self.ensure_one()
-        self._check_operable(shop)
+        if not checked:
+            self._check_operable(shop)
         program = self.sudo().program_id
         lines = program._normalize_lines(lines, currency)
         self._lock()
@@ -1233,8 +1237,8 @@ class LoyaltyPlusCard(models.Model):
         self.ensure_one()
         card = self.sudo()
         program = card.program_id
-        program._prefetch_catalog()
-        rewards = program._get_available_rewards() if program.has_points else self.env["loyalty_plus.reward"]
+        catalog = program._prefetch_catalog()
+        rewards = catalog.filtered(lambda reward: reward._is_available()) if program.has_points else catalog.browse()
         # customers and companies are wide rows: fetch only the name of each
         partner_name = card.partner_id.with_context(prefetch_fields=False).name or ""
         return {
