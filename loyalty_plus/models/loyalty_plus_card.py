@@ -57,6 +57,8 @@ SUMMARY_FIELDS = [
     "stamp_reward_notified",
     "points_reward_notified",
     "reward_ready_mail_due",
+    # and what an earning's referral hook reads (loyalty_plus_card_referral)
+    "referred_by_id",
 ]
 # What a PIN check reads of the staff member, in one query.
 STAFF_FIELDS = [

@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..exceptions import LoyaltyPlusRefusal
 from .loyalty_plus_campaign import EARNING_CAMPAIGN_TYPES
+from .loyalty_plus_program import _column_values, _insert_values
 
 EPSILON = 1e-9  # 10.00 * 1.1 is 11 points, not 10.999…
 # ledger rows an order's earning writes: a replayed order finds them
@@ -31,9 +32,9 @@ class LoyaltyPlusProgram(models.Model):
 
     @tools.ormcache("program_id", "lang")
     def _get_earning_catalog(self, program_id, lang):
-        """The program's active earning rules and campaigns as plain values, and the merchant's
-        time zone: every earning reads them, they change seldom (a change clears every worker's
-        copy)."""
+        """The program's active earning rules and campaigns as plain values, the merchant's time
+        zone and its currency's columns (the rounding of every amount): every earning reads them,
+        they change seldom (a change of a program, rule or campaign clears every worker's copy)."""
         env = self.env(context=dict(self.env.context, lang=lang, active_test=True), su=True)
         program = env["loyalty_plus.program"].with_context(active_test=False).browse(program_id)
         rules = env["loyalty_plus.earning_rule"].search([("program_id", "=", program_id)])
@@ -42,6 +43,7 @@ class LoyaltyPlusProgram(models.Model):
             rules._get_catalog_facts(),
             campaigns._get_catalog_facts(),
             program.company_id.partner_id.tz or "UTC",
+            _column_values(program.currency_id),
         )
 
     def _normalize_lines(self, lines, currency=None):
@@ -101,7 +103,8 @@ class LoyaltyPlusProgram(models.Model):
         amount on the program's tax base, their total, the time, the card's tier."""
         self.ensure_one()
         program = self.sudo()
-        rules, campaigns, tz_name = program._get_earning_catalog(program.id, self.env.lang or "en_US")
+        rules, campaigns, tz_name, currency_values = program._get_earning_catalog(program.id, self.env.lang or "en_US")
+        _insert_values(program.currency_id, currency_values)
         facts = program._get_product_facts({line["product_id"] for line in lines if line["product_id"]})
         price_key = "price_incl" if program.earning_tax_base == "included" else "price_excl"
         eligible = []
