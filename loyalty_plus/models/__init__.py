@@ -3,6 +3,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import loyalty_plus_program_mixin
+from . import loyalty_plus_catalog_mixin
 from . import loyalty_plus_program
 from . import loyalty_plus_program_earning
 from . import loyalty_plus_earning_rule

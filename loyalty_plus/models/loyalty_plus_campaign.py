@@ -9,7 +9,7 @@ EARNING_CAMPAIGN_TYPES = ("multiplier", "bonus", "first_visit_month")
 
 class LoyaltyPlusCampaign(models.Model):
     _name = "loyalty_plus.campaign"
-    _inherit = ["loyalty_plus.program.mixin"]
+    _inherit = ["loyalty_plus.program.mixin", "loyalty_plus.catalog.mixin"]
     _description = "Loyalty+ campaign"
     _order = "program_id, sequence, id"
     _check_company_auto = True
@@ -107,19 +107,6 @@ class LoyaltyPlusCampaign(models.Model):
                 raise LoyaltyPlusRefusal("validation_error", self.env._("A discount promotion needs its value."))
             if campaign.discount_type == "percent" and campaign.discount_value > 100:
                 raise LoyaltyPlusRefusal("validation_error", self.env._("A discount cannot exceed 100 %."))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the workers' copies of the programs' campaigns
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=True)
-    def _forget_catalog(self):
-        self.env.registry.clear_cache()
 
     @api.model
     def _cron_update_state(self):

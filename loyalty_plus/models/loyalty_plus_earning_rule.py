@@ -14,7 +14,7 @@ STAMP_RULE_TYPES = ("stamps_visit", "stamps_item", "stamps_spend")
 
 class LoyaltyPlusEarningRule(models.Model):
     _name = "loyalty_plus.earning_rule"
-    _inherit = ["loyalty_plus.program.mixin"]
+    _inherit = ["loyalty_plus.program.mixin", "loyalty_plus.catalog.mixin"]
     _description = "Loyalty+ earning rule"
     _order = "program_id, sequence, id"
     _check_company_auto = True
@@ -58,19 +58,6 @@ class LoyaltyPlusEarningRule(models.Model):
                     "validation_error",
                     self.env._("A program has one rule of stamps per amount spent: the customer has one spend bank."),
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the workers' copies of the programs' earning rules
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=True)
-    def _forget_catalog(self):
-        self.env.registry.clear_cache()
 
     def _get_catalog_facts(self):
         """What the engine reads of the rules on every earning, as plain values (a worker's copy)."""

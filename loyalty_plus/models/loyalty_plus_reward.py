@@ -6,7 +6,8 @@ from .loyalty_plus_program import LIVE_REWARD_FIELDS
 
 class LoyaltyPlusReward(models.Model):
     _name = "loyalty_plus.reward"
-    _inherit = ["loyalty_plus.program.mixin"]
+    _inherit = ["loyalty_plus.program.mixin", "loyalty_plus.catalog.mixin"]
+    _catalog_live_fields = LIVE_REWARD_FIELDS
     _description = "Loyalty+ reward"
     _order = "program_id, sequence, points_cost, id"
     _check_company_auto = True
@@ -59,20 +60,6 @@ class LoyaltyPlusReward(models.Model):
                 raise ValidationError(self.env._("Reward %(name)s: set the percent off.", name=reward.name))
             if reward.reward_kind == "product" and not reward.product_id:
                 raise ValidationError(self.env._("Reward %(name)s: choose the free product.", name=reward.name))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the workers' copies of the catalog
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if set(vals) - set(LIVE_REWARD_FIELDS):
-            self.env.registry.clear_cache()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=True)
-    def _forget_catalog(self):
-        self.env.registry.clear_cache()
 
     def _is_available(self, today=None):
         """Whether the reward can be redeemed on ``today`` (default: today for the user): active,

@@ -3,7 +3,7 @@ from odoo import api, fields, models
 
 class LoyaltyPlusTier(models.Model):
     _name = "loyalty_plus.tier"
-    _inherit = ["loyalty_plus.program.mixin"]
+    _inherit = ["loyalty_plus.program.mixin", "loyalty_plus.catalog.mixin"]
     _description = "Loyalty+ tier"
     _order = "program_id, threshold_points, id"
     _check_company_auto = True
@@ -31,13 +31,4 @@ class LoyaltyPlusTier(models.Model):
         )
         for merchant in programs.company_id:
             merchant._loyalty_plus_check_plan_feature("tiers")
-        self.env.registry.clear_cache()  # the workers' copies of the programs' catalogs
         return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=True)
-    def _forget_catalog(self):
-        self.env.registry.clear_cache()
