@@ -120,6 +120,7 @@ class LoyaltyPlusProgram(models.Model):
             "shop_id": shop.id,
             "tier_id": card.sudo().tier_id.id,
             "now": now,
+            "tz": pytz.timezone(tz_name),
             "local": pytz.utc.localize(now).astimezone(pytz.timezone(tz_name)).replace(tzinfo=None),
             "lines": eligible,
             "base": program.currency_id.round(sum(line[3] for line in eligible)),
@@ -155,12 +156,9 @@ class LoyaltyPlusProgram(models.Model):
             return "conditions"
         card = order["card"]
         if facts["type"] == "first_visit_month":
-            month_start = order["local"].replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            tz = pytz.timezone(order["program"]._get_earning_catalog(order["program"].id, self.env.lang or "en_US")[2])
-            since = (
-                tz.localize(datetime.combine(month_start.date(), time.min)).astimezone(pytz.utc).replace(tzinfo=None)
-            )
             if "visited_this_month" not in order:  # one query for all the order's campaigns
+                month_start = datetime.combine(order["local"].date().replace(day=1), time.min)
+                since = order["tz"].localize(month_start).astimezone(pytz.utc).replace(tzinfo=None)
                 self.env["loyalty_plus.transaction"].flush_model()
                 self.env.cr.execute(
                     SQL(
@@ -240,7 +238,9 @@ class LoyaltyPlusProgram(models.Model):
                 rate = rate_rule["points_per_euro"] if rate_rule else program.points_per_euro
                 raw = amount * rate * tier_factor
                 key = rate_rule["id"] if rate_rule else False
-                by_rule[key] = [by_rule.get(key, [0.0, 0.0])[0] + raw, by_rule.get(key, [0.0, 0.0])[1] + amount]
+                sums = by_rule.setdefault(key, [0.0, 0.0])
+                sums[0] += raw
+                sums[1] += amount
                 multiplier = max(
                     (
                         r
@@ -251,11 +251,9 @@ class LoyaltyPlusProgram(models.Model):
                     default=None,
                 )
                 if multiplier and multiplier["multiplier"] != 1:
-                    extra = by_multiplier.get(multiplier["id"], [0.0, 0.0])
-                    by_multiplier[multiplier["id"]] = [
-                        extra[0] + raw * (multiplier["multiplier"] - 1),
-                        extra[1] + amount,
-                    ]
+                    sums = by_multiplier.setdefault(multiplier["id"], [0.0, 0.0])
+                    sums[0] += raw * (multiplier["multiplier"] - 1)
+                    sums[1] += amount
             rule_names = {r["id"]: r["name"] for r in order["rules"]}
             for rule_id, (raw, amount) in [*by_rule.items(), *by_multiplier.items()]:
                 effects.append(
