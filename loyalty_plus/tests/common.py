@@ -1,14 +1,15 @@
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from werkzeug.serving import make_server
 
 import odoo.http
-from odoo import api
+from odoo import api, fields
 from odoo.fields import Command
 from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import BaseCase, TransactionCase, get_db_name
+from odoo.tests import BaseCase, TransactionCase, freeze_time, get_db_name
 
 from odoo.addons.loyalty_plus.exceptions import LoyaltyPlusRefusal
 
@@ -28,6 +29,15 @@ class CommittedDataCase(BaseCase):
         """A superuser environment on a cursor of its own, committed at the end of the block."""
         with cls.registry.cursor() as cr:
             yield api.Environment(cr, api.SUPERUSER_ID, {})
+
+
+def in_one_rate_window():
+    """Run a block at the start of the next clock minute, the clock still running.
+
+    Rate-limit counters are per clock minute: a test counting "the call allowed, then the one
+    refused" fails when the minute turns between the two calls."""
+    start = fields.Datetime.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return freeze_time(start, tick=True)
 
 
 def serve_threaded(case):

@@ -5,6 +5,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.loyalty_plus.exceptions import HTTP_STATUS_BY_CODE, LoyaltyPlusRefusal
+from odoo.addons.loyalty_plus.tests.common import in_one_rate_window
 from odoo.addons.loyalty_plus.tests.test_api_http import LoyaltyPlusApiHttpCase
 
 
@@ -197,7 +198,7 @@ class TestRefusalTable(LoyaltyPlusApiHttpCase):
         self.program.require_staff_pin = False
         self.program.stamp_cooldown_minutes = 0
         cashier_key = self.env["res.users.apikeys"].with_user(self.cashier).sudo()._generate(None, "till", None)
-        with mute_logger("odoo.http"):
+        with in_one_rate_window(), mute_logger("odoo.http"):
             status, body, _r = self.call("add_stamp", key=cashier_key, model="loyalty_plus.card", ids=[self.card.id])
             self.assertEqual(status, 200, body)
             outcome = self.call("add_stamp", key=cashier_key, model="loyalty_plus.card", ids=[self.card.id])

@@ -7,6 +7,7 @@ from odoo.tools import mute_logger
 from odoo.tools.translate import code_translations
 
 from odoo.addons.loyalty_plus.models.loyalty_plus_rate_limit import RATE_LIMITS
+from odoo.addons.loyalty_plus.tests.common import in_one_rate_window
 
 from .common import LoyaltyPlusPosCommon
 
@@ -67,10 +68,11 @@ class TestLoyaltyPlusPosRpc(LoyaltyPlusPosCommon):
         )
         self.authenticate(self.cashier.login, self.cashier.login)
         # the limits are live for this cashier: a second earning by hand in the minute is refused
-        _result, error = self._jsonrpc("loyalty_plus.card", "earn_points", [[self.card.id], 10.0])
-        self.assertFalse(error)
-        _result, error = self._jsonrpc("loyalty_plus.card", "earn_points", [[self.card.id], 10.0])
-        self.assertEqual(error["data"]["context"]["code"], "rate_limited")
+        with in_one_rate_window():
+            _result, error = self._jsonrpc("loyalty_plus.card", "earn_points", [[self.card.id], 10.0])
+            self.assertFalse(error)
+            _result, error = self._jsonrpc("loyalty_plus.card", "earn_points", [[self.card.id], 10.0])
+            self.assertEqual(error["data"]["context"]["code"], "rate_limited")
 
         orders = [self._till_order(1 + i % 3, card=cards[i % 4]) for i in range(200)]
         _result, error = self._jsonrpc("pos.order", "sync_from_ui", [orders], timeout=600)
@@ -281,7 +283,7 @@ class TestLoyaltyPlusPosRpc(LoyaltyPlusPosCommon):
             ),
         ]
         for code, call, msgid, card in refusals:
-            with self.subTest(code=code, message=msgid):
+            with self.subTest(code=code, message=msgid), in_one_rate_window():
                 _result, error = self._jsonrpc(*call(), lang="fr_FR")
                 self.assertTrue(error, "refused")
                 data = error["data"]
