@@ -9,6 +9,7 @@ and ``redeem`` through ``POST /json/2/loyalty_plus.api/<op>`` next to two floors
 (the writes are compared with it), for 1 and 16 concurrent clients. Each client works on cards (and
 customers) of its own (16 clients on one card measure contention, not throughput); a last "same
 card" row sends 16 simultaneous redeems on one card and counts the answers (200, 409 card_busy, 500).
+The rows take turns in ten slices each, so that a machine busier at one moment weighs on all alike.
 
 Open loop (``--open-loop RATE``): ``--tills`` simulated tills (default 160), each on cards of its own,
 send RATE operations a second in all at scheduled times (Poisson arrivals; mix: 40 % lookups, 20 %
@@ -52,6 +53,8 @@ REDEEM_CARDS = 64
 SAME_CARD_CLIENTS = 16
 # cards read from the database for the clients and tills to work on
 SAMPLE_CARDS = 2000
+# the back-to-back rows are measured in this many interleaved slices each
+SLICES = 10
 PIN = "1234"
 
 READER = """
@@ -286,13 +289,18 @@ def run(api, cards, redeem_cards, requests_per_op, clients):
 
         return op
 
-    results = {}
+    # the rows take turns in slices (read, write, lookup, ..., read, write, ...): a machine that gets
+    # busier or quieter during the run weighs on the floors and the operations alike
+    samples = {name: [] for name, _method in ROWS}
+    slice_size = max(clients, requests_per_op // SLICES)
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        for name, method in ROWS:
-            op = timed(method)
-            list(pool.map(op, range(min(20, requests_per_op))))  # warm-up
-            results[name] = tuple(v * 1000 for v in lib.p50_p95(list(pool.map(op, range(requests_per_op)))))
-    return results
+        for _name, method in ROWS:
+            list(pool.map(timed(method), range(min(20, requests_per_op))))  # warm-up
+        while any(len(done) < requests_per_op for done in samples.values()):
+            for name, method in ROWS:
+                calls = min(slice_size, requests_per_op - len(samples[name]))
+                samples[name] += pool.map(timed(method), range(calls))
+    return {name: tuple(v * 1000 for v in lib.p50_p95(done)) for name, done in samples.items()}
 
 
 def same_card(base, key, number, reward_id, bursts):

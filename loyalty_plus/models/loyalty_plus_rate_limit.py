@@ -30,6 +30,9 @@ ENROLLMENT_WINDOW_MINUTES = 10
 # hits are counted in the worker process and written in batches of this many. The limit may then be
 # off by a few calls per process, and no hit is lost while its minute lasts.
 READ_FLUSH_HITS = 10
+# Writes under a wide cap are batched too (a transaction of its own per call is a tenth of an earn's
+# cost), in batches of at most this share of the cap: a tight cap is still counted call by call.
+WRITE_BATCH_SHARE = 20
 _read_lock = threading.Lock()
 _read_pending = {}  # (database, key, window) -> hits counted here, not written yet
 _read_known = {}  # (database, key, window) -> the database's count when this process last wrote
@@ -133,14 +136,20 @@ class LoyaltyPlusRateLimit(models.Model):
         calls count too, and the rows are locked only for an instant. With ``readonly`` (a read
         path) the hits are written in batches (``READ_FLUSH_HITS``), not once per call.
 
+        A write is batched like a read when every cap is wide enough (``WRITE_BATCH_SHARE``): each
+        worker process may then let through less than a twentieth of the cap over it.
+
         :return: the seconds left in the minute when a counter went over its cap, else 0
         """
         if not keys:
             return 0
         now = fields.Datetime.now()
         window = now.replace(second=0, microsecond=0)
-        if readonly:
-            hits = self._count_read_hits(keys, window)
+        batch = READ_FLUSH_HITS
+        if not readonly:
+            batch = min(batch, min(cap for _key, cap in keys) // WRITE_BATCH_SHARE)
+        if batch > 1:
+            hits = self._count_read_hits(keys, window, batch)
         else:
             hits = self._write_hits({key: 1 for key, _cap in keys}, window)
             with _read_lock:
@@ -151,9 +160,9 @@ class LoyaltyPlusRateLimit(models.Model):
         return max(1, WINDOW_SECONDS - now.second) if refused else 0
 
     @api.model
-    def _count_read_hits(self, keys, window):
+    def _count_read_hits(self, keys, window, batch=READ_FLUSH_HITS):
         """The hits of ``keys`` as this process knows them, this call included; writes the ones
-        that reached a batch (the others wait in the process)."""
+        that reached ``batch`` (the others wait in the process)."""
         dbname = self.env.cr.dbname
         with _read_lock:
             for stale in [k for k in _read_pending if k[0] == dbname and k[2] != window]:
@@ -164,7 +173,7 @@ class LoyaltyPlusRateLimit(models.Model):
             for key, _cap in keys:
                 slot = (dbname, key, window)
                 _read_pending[slot] = _read_pending.get(slot, 0) + 1
-                if _read_pending[slot] >= READ_FLUSH_HITS:
+                if _read_pending[slot] >= batch:
                     to_write[key] = _read_pending.pop(slot)
         if to_write:
             written = self._write_hits(to_write, window)

@@ -12,6 +12,7 @@ from odoo.fields import Command
 from odoo.tests import get_db_name, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.loyalty_plus.models import loyalty_plus_rate_limit as rate_limit
 from odoo.addons.loyalty_plus.models.loyalty_plus_api import CARD_BUSY_RETRY_AFTER
 from odoo.addons.loyalty_plus.models.loyalty_plus_rate_limit import READ_FLUSH_HITS
 
@@ -236,11 +237,43 @@ class TestApiContention(CommittedDataCase):
         self.assertTrue(1 <= int(refused.headers["Retry-After"]) <= 60)
         self.assertEqual(self._hits(key), RATE_LIMIT + 1)
 
+    def _forget_pending_hits(self, key):
+        """Hits of earlier tests waiting in this process for their batch: not this test's."""
+        with rate_limit._read_lock:
+            for slot in [slot for slot in rate_limit._read_pending if slot[1] == key]:
+                del rate_limit._read_pending[slot]
+
+    def test_writes_under_a_wide_cap_counted_in_batches(self):
+        """An integration allowed thousands of calls a minute has its writes counted in batches
+        (no transaction of their own per call); the tight cap of the test above counts each one."""
+        self._wait_for_a_fresh_minute()
+        key = f"api:integration:{self.ids['integration']}"
+        self._forget_pending_hits(key)
+        headers = {"Authorization": f"bearer {self.ids['key']}", "X-Odoo-Database": get_db_name()}
+        before = self._hits(key)
+
+        def earn():
+            ref = uuid.uuid4().hex
+            response = requests.post(
+                f"{self.base_url}/earn",
+                json={"idempotency_key": ref, "card": self.ids["card_number"], "amount": 1, "order_ref": ref},
+                headers=headers,
+                timeout=30,
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+
+        for _call in range(READ_FLUSH_HITS - 1):
+            earn()
+        self.assertEqual(self._hits(key), before, "no counter write below a batch")
+        earn()
+        self.assertEqual(self._hits(key), before + READ_FLUSH_HITS, "the batch written at once")
+
     def test_lookups_counted_in_batches(self):
         """A lookup writes nothing (a replica could serve it): its hit waits in the worker process
         and goes to the database with the batch it completes."""
         self._wait_for_a_fresh_minute()
         key = f"api:integration:{self.ids['integration']}"
+        self._forget_pending_hits(key)
         headers = {"Authorization": f"bearer {self.ids['key']}", "X-Odoo-Database": get_db_name()}
         before = self._hits(key)
 

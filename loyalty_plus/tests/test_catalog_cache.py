@@ -30,6 +30,9 @@ class TestCatalogCache(LoyaltyPlusCase):
         # the program, its rewards and its tiers come from the copy (the user is read by any request)
         tables = {table for query in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', query)}
         self.assertLessEqual(tables, {"loyalty_plus_card", "res_partner", "res_users"})
+        # the holder's name comes with the card's own query (every summary names the customer)
+        self.assertFalse([query for query in queries if 'FROM "res_partner"' in query], queries)
+        self.assertEqual(summary["first_name"], self.card.partner_id.name.split(" ")[0])
         self.assertEqual(summary["points"], self.card.points_balance)
         self.assertEqual(summary["stamps_target"], 3)
         self.assertTrue(self.reward_row(summary, self.reward)["redeemable"])
