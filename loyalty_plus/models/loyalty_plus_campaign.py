@@ -219,3 +219,18 @@ class LoyaltyPlusCampaign(models.Model):
         else:
             values["product_id"] = campaign.discount_product_id.id
         return values
+
+    def _give_back_use(self):
+        """An order that used these campaigns came back in full: the use counts no more against
+        a cap in all (``use_count`` counts the uses of a capped campaign only)."""
+        if not self:
+            return
+        self.flush_recordset(["use_count"])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE loyalty_plus_campaign SET use_count = use_count - 1
+                    WHERE id IN %s AND max_uses > 0 AND use_count > 0""",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["use_count"])

@@ -53,6 +53,7 @@ SUMMARY_FIELDS = [
     "last_stamp_date",
     "stamp_bank",
     "points_fraction",
+    "referral_code",
     # and what an operation's notifications read of it
     "stamp_reward_notified",
     "points_reward_notified",
@@ -505,14 +506,18 @@ class LoyaltyPlusCard(models.Model):
         self._lock()
         Transaction = self.env["loyalty_plus.transaction"]
         if order_ref:
-            done = Transaction.sudo().search_fetch(
-                [
-                    ("program_id", "=", program.id),
-                    ("order_ref", "=", order_ref),
-                    ("transaction_type", "in", program._get_order_earning_types()),
-                ],
-                ["card_id", "transaction_type", "points_delta", "stamps_delta", "campaign_id"],
-                order="id",
+            # asked of every earning, found in the rare replay: the bare query, no domain to build
+            done = Transaction.sudo().browse(
+                row_id
+                for (row_id,) in self.env.execute_query(
+                    SQL(
+                        """SELECT id FROM loyalty_plus_transaction
+                            WHERE program_id = %s AND order_ref = %s AND transaction_type IN %s ORDER BY id""",
+                        program.id,
+                        order_ref,
+                        tuple(program._get_order_earning_types()),
+                    )
+                )
             )
             if done:
                 if done.card_id != self:
@@ -604,10 +609,15 @@ class LoyaltyPlusCard(models.Model):
         return stamps_due
 
     def _void_order_earnings(self, order_ref, returned_lines, remaining_lines, shop, note=None):
-        """Take back what the returned lines of the order ``order_ref`` earned: its points and
-        campaign points in proportion to the amount returned, the item stamps of the returned
-        items, the visit stamps when what remains no longer qualifies, and their spend in the spend
-        bank (a stamp taken back when the bank would go below zero). Returns the rows written."""
+        """Take back what the returned lines of the order ``order_ref`` earned, ``remaining_lines``
+        being what the order keeps after this refund and the ones before it: of each points row,
+        what it holds beyond what the remaining lines stand for (the program's
+        ``_get_points_kept``: a rule's row loses what the returned items it counted earned, a
+        campaign's multiplier follows the points it multiplied, a fixed bonus goes once what
+        remains misses its conditions); the item stamps of the returned items, the visit stamps
+        when what remains no longer qualifies, and their spend in the spend bank (a stamp taken
+        back when the bank would go below zero). Once nothing of the order remains, the
+        promotions it used count no more against their caps. Returns the rows written."""
         self.ensure_one()
         card = self.sudo()
         program = card.program_id
@@ -624,26 +634,25 @@ class LoyaltyPlusCard(models.Model):
         )
         voids = Transaction.search([("origin_transaction_id", "in", rows.ids)]) if rows else Transaction
         returned = program._prepare_order(card, program._normalize_lines(returned_lines), shop)
-        remaining = program._prepare_order(card, program._normalize_lines(remaining_lines), shop)
-        returned_base, remaining_base = returned["base"], remaining["base"]
+        remaining_lines = program._normalize_lines(remaining_lines)
+        remaining = program._prepare_order(card, remaining_lines, shop)
+        remaining_base = remaining["base"]
         written = Transaction
         currency = program.currency_id
-        # points, rule by rule and campaign by campaign, in proportion to what comes back
-        if currency.compare_amounts(returned_base, 0) > 0:
-            total = returned_base + remaining_base
-            for row in rows.filtered(lambda r: r.points_delta > 0 and r.amount):
-                returned_before = -sum(
-                    voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("amount")
-                )
-                share = (row.amount - returned_before) * returned_base / total
-                try:
-                    with self.env.cr.savepoint():
-                        row.with_env(self.env)._void(shop, amount=share, note=note, up_to_remaining=True)
-                        written |= Transaction.search(
-                            [("origin_transaction_id", "=", row.id)], order="id desc", limit=1
-                        )
-                except LoyaltyPlusRefusal:
-                    continue  # already returned in full
+        # points, row by row: what the row holds beyond what the remaining lines stand for
+        points_rows = rows.filtered(lambda r: r.points_delta > 0 and r.amount)
+        kept = program._get_points_kept(remaining, points_rows)
+        for row in points_rows:
+            held = row.amount + sum(voids.filtered(lambda v, row=row: v.origin_transaction_id == row).mapped("amount"))
+            back = held if currency.is_zero(kept[row.id]) else currency.round(held - kept[row.id])
+            if currency.compare_amounts(back, 0) <= 0:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    row.with_env(self.env)._void(shop, amount=back, note=note, up_to_remaining=True)
+            except LoyaltyPlusRefusal:
+                continue  # returned in full already
+            written |= Transaction.search([("origin_transaction_id", "=", row.id)], order="id desc", limit=1)
         # stamps, by what the rule gives on what remains
         rules = {rule["id"]: rule for rule in returned["rules"]}
         stamps_left = card.stamp_count
@@ -688,8 +697,48 @@ class LoyaltyPlusCard(models.Model):
                 lock=False,
             )
             stamps_left -= stamps_back
+        if not any(line["qty"] > 0 for line in remaining_lines):
+            written |= self._give_back_promotions(order_ref, shop, note)
         self._on_order_refunded(order_ref, remaining_base)
         return written
+
+    def _give_back_promotions(self, order_ref, shop, note=None):
+        """The order ``order_ref`` came back in full: the discount promotions it used count no more
+        against their caps, in all and per member (a "promotion" row voiding the one of the use),
+        once. A partial return keeps the use: the customer keeps the discount on what remains.
+        Returns the rows written."""
+        self.ensure_one()
+        Transaction = self.env["loyalty_plus.transaction"].sudo()
+        used = Transaction.search(
+            [
+                ("card_id", "=", self.id),
+                ("order_ref", "=", order_ref),
+                ("transaction_type", "=", "promotion"),
+                ("origin_transaction_id", "=", False),
+            ],
+            order="id",
+        )
+        if used:
+            used -= Transaction.search([("origin_transaction_id", "in", used.ids)]).origin_transaction_id
+        if not used:
+            return Transaction
+        used.campaign_id._give_back_use()
+        return self._apply_ledger_rows(
+            [
+                {
+                    "transaction_type": "promotion",
+                    "campaign_id": row.campaign_id.id,
+                    "origin_transaction_id": row.id,
+                    "amount": -row.amount,
+                    "shop_id": shop.id,
+                    "note": "\n".join(
+                        filter(None, [self.env._("Promotion given back: %(name)s", name=row.campaign_id.name), note])
+                    ),
+                }
+                for row in used
+            ],
+            lock=False,
+        )
 
     def _use_promotion(self, campaign, shop, order_ref, lines, now=None):
         """Record that the order ``order_ref`` of ``lines`` used the discount promotion
@@ -941,7 +990,7 @@ class LoyaltyPlusCard(models.Model):
         digits = normalize_card_number(query)
         if is_valid_card_number(digits):
             # what the summary and the operations read of the card comes with the search
-            card = Card.search_fetch([*base, ("card_number", "=", digits)], SUMMARY_FIELDS, limit=1)
+            card = Card._search_fetch_summary([*base, ("card_number", "=", digits)], limit=1)
             if card:
                 return card.with_env(self.env)
         if "@" in query:
@@ -954,7 +1003,7 @@ class LoyaltyPlusCard(models.Model):
             if not phones:
                 return self.browse()
             partner_domain = [("partner_id.phone", "in", phones)]
-        cards = Card.search_fetch([*base, *partner_domain], SUMMARY_FIELDS, limit=AMBIGUOUS_LIMIT)
+        cards = Card._search_fetch_summary([*base, *partner_domain], limit=AMBIGUOUS_LIMIT)
         if len(cards.partner_id) > 1:
             # an email or a phone number shared by several customers: guessing would stamp, earn
             # or redeem on a stranger's card
@@ -969,6 +1018,36 @@ class LoyaltyPlusCard(models.Model):
             # one customer with a card per shop: the one of this shop
             cards = cards.filtered(lambda c: c.shop_id == shop)[:1]
         return cards.with_env(self.env)
+
+    def _search_fetch_summary(self, domain, limit):
+        """``search_fetch`` of what a summary and the operations read of the cards (``SUMMARY_FIELDS``)
+        and of their holders' names, in one query: every answer to a till or a client names the
+        customer."""
+        query = self._search(domain, limit=limit)
+        holder = query.make_alias(self._table, "summary_holder")  # apart from a join of the domain
+        query.add_join(
+            "JOIN",
+            holder,
+            "res_partner",
+            SQL("%s = %s", SQL.identifier(self._table, "partner_id"), SQL.identifier(holder, "id")),
+        )
+        card_fields = [self._fields[name] for name in SUMMARY_FIELDS]
+        rows = self.env.execute_query(
+            query.select(
+                SQL.identifier(self._table, "id"),
+                *(self._field_to_sql(self._table, field.name, query) for field in card_fields),
+                SQL.identifier(holder, "name"),
+            )
+        )
+        if not rows:
+            return self.browse()
+        ids, *card_values, names = zip(*rows, strict=True)
+        cards = self.browse(ids)
+        for field, values in zip(card_fields, card_values, strict=True):
+            field._insert_cache(cards, values)
+        Partner = self.env["res.partner"]
+        Partner._fields["name"]._insert_cache(Partner.browse(card_values[SUMMARY_FIELDS.index("partner_id")]), names)
+        return cards
 
     def _get_by_query(self, query, shop):
         """The card ``query`` designates in the merchant of ``shop``, else a refusal saying why:
@@ -1261,6 +1340,9 @@ class LoyaltyPlusCard(models.Model):
             "to_next_stamp": card.stamp_bank_to_next,
             "tier": card.tier_id.name or False,
             "active": card.active,
+            "referral_code": card.referral_code or False,
+            # the link to share only where inviting a friend earns something (as the portal shows it)
+            "referral_link": (program._offers_referral_bonus() and card.referral_code and card.referral_url) or False,
             "rewards": [
                 {
                     "id": reward.id,

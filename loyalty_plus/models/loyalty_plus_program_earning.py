@@ -147,12 +147,7 @@ class LoyaltyPlusProgram(models.Model):
             return "tier"
         if not conditions:
             return None
-        currency = order["program"].currency_id
-        if facts["minimum_amount"] and currency.compare_amounts(order["base"], facts["minimum_amount"]) < 0:
-            return "conditions"
-        if (facts["product_ids"] or facts["category_ids"]) and not any(
-            _matches(facts, product_id, categories) for product_id, categories, _qty, _amount in order["lines"]
-        ):
+        if not self._meets_campaign_conditions(facts, order):
             return "conditions"
         card = order["card"]
         if facts["type"] == "first_visit_month":
@@ -181,7 +176,10 @@ class LoyaltyPlusProgram(models.Model):
                         """SELECT c.id, coalesce(c.use_count, 0),
                                   (SELECT count(DISTINCT coalesce(t.order_ref, t.create_date::text))
                                      FROM loyalty_plus_transaction t
-                                    WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL)
+                                    WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL
+                                      AND NOT EXISTS (SELECT 1 FROM loyalty_plus_transaction r
+                                                       WHERE r.origin_transaction_id = t.id
+                                                         AND r.transaction_type = 'promotion'))
                              FROM loyalty_plus_campaign c WHERE c.id IN %s""",
                         card.id,
                         capped or (facts["id"],),
@@ -194,6 +192,16 @@ class LoyaltyPlusProgram(models.Model):
             ):
                 return "cap"
         return None
+
+    def _meets_campaign_conditions(self, facts, order):
+        """Whether the lines of ``order`` meet what the campaign of ``facts`` asks of an order:
+        its minimum spend, one of its products or categories."""
+        currency = order["program"].currency_id
+        if facts["minimum_amount"] and currency.compare_amounts(order["base"], facts["minimum_amount"]) < 0:
+            return False
+        return not (facts["product_ids"] or facts["category_ids"]) or any(
+            _matches(facts, product_id, categories) for product_id, categories, _qty, _amount in order["lines"]
+        )
 
     def _get_active_campaigns(self, shop, now=None, card=None):
         """The campaigns running now in ``shop`` (for the tier of ``card``, when given): what the
@@ -221,39 +229,11 @@ class LoyaltyPlusProgram(models.Model):
         effects, notes = [], []
 
         # points: the program's rate (or a rule's) on each line, the rules' multipliers on theirs
-        points_ok = (
-            program.has_points
-            and base > 0
-            and not (program.minimum_purchase and currency.compare_amounts(base, program.minimum_purchase) < 0)
-        )
+        points_ok = program._order_earns_points(order)
         points_raw = 0.0
         if points_ok:
             tier_factor = (card_sudo.tier_id.multiplier or 1.0) if card_sudo.tier_id else 1.0
-            by_rule, by_multiplier = {}, {}
-            for product_id, categories, _qty, amount in order["lines"]:
-                rate_rule = next(
-                    (r for r in order["rules"] if r["type"] == "points_spend" and _matches(r, product_id, categories)),
-                    None,
-                )
-                rate = rate_rule["points_per_euro"] if rate_rule else program.points_per_euro
-                raw = amount * rate * tier_factor
-                key = rate_rule["id"] if rate_rule else False
-                sums = by_rule.setdefault(key, [0.0, 0.0])
-                sums[0] += raw
-                sums[1] += amount
-                multiplier = max(
-                    (
-                        r
-                        for r in order["rules"]
-                        if r["type"] == "points_multiplier" and _matches(r, product_id, categories)
-                    ),
-                    key=lambda r: r["multiplier"],
-                    default=None,
-                )
-                if multiplier and multiplier["multiplier"] != 1:
-                    sums = by_multiplier.setdefault(multiplier["id"], [0.0, 0.0])
-                    sums[0] += raw * (multiplier["multiplier"] - 1)
-                    sums[1] += amount
+            by_rule, by_multiplier = program._sum_line_points(order, tier_factor)
             rule_names = {r["id"]: r["name"] for r in order["rules"]}
             for rule_id, (raw, amount) in [*by_rule.items(), *by_multiplier.items()]:
                 effects.append(
@@ -419,6 +399,92 @@ class LoyaltyPlusProgram(models.Model):
             "pin_required": pin_required,
             "summary": self._get_earnings_summary(stamps, points, list(campaigns.values())),
         }
+
+    def _order_earns_points(self, order):
+        """Whether ``order`` (``_prepare_order``) earns points: a points program, something that
+        earns, the program's minimum purchase reached."""
+        program, base = order["program"], order["base"]
+        return bool(
+            program.has_points
+            and base > 0
+            and not (
+                program.minimum_purchase and program.currency_id.compare_amounts(base, program.minimum_purchase) < 0
+            )
+        )
+
+    def _sum_line_points(self, order, tier_factor=1.0):
+        """The raw points of the lines of ``order`` (``_prepare_order``), summed per row of the
+        ledger: ``({rate rule id or False: [raw, amount]}, {multiplier rule id: [extra raw, amount]})``.
+        Each line earns at the rate of the first "points per euro" rule about it (else the
+        program's), and its best multiplier rule adds to that."""
+        program = order["program"]
+        by_rule, by_multiplier = {}, {}
+        for product_id, categories, _qty, amount in order["lines"]:
+            rate_rule = next(
+                (r for r in order["rules"] if r["type"] == "points_spend" and _matches(r, product_id, categories)),
+                None,
+            )
+            rate = rate_rule["points_per_euro"] if rate_rule else program.points_per_euro
+            raw = amount * rate * tier_factor
+            key = rate_rule["id"] if rate_rule else False
+            sums = by_rule.setdefault(key, [0.0, 0.0])
+            sums[0] += raw
+            sums[1] += amount
+            multiplier = max(
+                (r for r in order["rules"] if r["type"] == "points_multiplier" and _matches(r, product_id, categories)),
+                key=lambda r: r["multiplier"],
+                default=None,
+            )
+            if multiplier and multiplier["multiplier"] != 1:
+                sums = by_multiplier.setdefault(multiplier["id"], [0.0, 0.0])
+                sums[0] += raw * (multiplier["multiplier"] - 1)
+                sums[1] += amount
+        return by_rule, by_multiplier
+
+    def _get_points_kept(self, remaining, rows):
+        """What each points row of an order should still hold once the order keeps only the
+        lines of ``remaining`` (``_prepare_order``), as ``{row id: amount}`` on the row's amount
+        (the spend its points stand for), for the order's points ``rows`` as earned.
+
+        The lines are matched to the rows by the earning's own computation: a rule's row (and the
+        program's rate's) keeps the amount of the remaining lines it counts, so returning an item
+        takes back what that item earned and nothing another rule gave on another item; a
+        campaign's multiplier keeps the share of the order's points that remains; a campaign's
+        fixed bonus stays whole while what remains meets its conditions (minimum spend,
+        products). Nothing stays when what remains would earn no points (nothing left, below the
+        program's minimum purchase). On the row's amount, not in points: a refund replayed asks
+        for nothing more, and a tier or a rate changed since the sale changes nothing."""
+        self.ensure_one()
+        if not self._order_earns_points(remaining):
+            return dict.fromkeys(rows.ids, 0.0)
+        kept = {}
+        known = {rule["id"] for rule in remaining["rules"]} | {False}
+        lines = {key: amount for sums in self._sum_line_points(remaining) for key, (_raw, amount) in sums.items()}
+        rule_rows = rows.filtered(lambda row: not row.campaign_id)
+        # a rule archived since the sale matches no line: its row follows the order's amount
+        rate_rows = rule_rows.filtered(lambda row: row.earning_rule_id.rule_type in (False, "points_spend"))
+        sold = sum(rate_rows.mapped("amount"))
+        for row in rule_rows:
+            rule_id = row.earning_rule_id.id
+            if rule_id in known:
+                kept[row.id] = lines.get(rule_id, 0.0)
+            else:
+                kept[row.id] = row.amount * remaining["base"] / sold if sold else 0.0
+        # the share of the order's points (every rule's row) that remains
+        points = sum(rule_rows.mapped("points_delta"))
+        kept_points = sum(row.points_delta * min(kept[row.id] / row.amount, 1.0) for row in rule_rows)
+        campaigns = {facts["id"]: facts for facts in remaining["campaigns"]}
+        for row in rows - rule_rows:
+            # a campaign archived since the sale: its own values
+            facts = campaigns.get(row.campaign_id.id) or row.campaign_id.sudo()._get_catalog_facts()[0]
+            if not self._meets_campaign_conditions(facts, remaining):
+                kept[row.id] = 0.0
+            elif facts["type"] == "multiplier":
+                share = kept_points / points if points else remaining["base"] / row.amount
+                kept[row.id] = row.amount * min(share, 1.0)
+            else:
+                kept[row.id] = row.amount
+        return kept
 
     def _get_earnings_summary(self, stamps, points, campaign_names):
         """ "Earns 2 stamps and 24 points · Double points Tuesday"."""

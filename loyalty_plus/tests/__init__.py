@@ -31,3 +31,4 @@ from . import test_referrals
 from . import test_earning_views
 from . import test_earning_rules
 from . import test_campaigns
+from . import test_refund_precision

@@ -281,6 +281,17 @@ class TestReferrals(LoyaltyPlusCase):
         unknown = self.env["loyalty_plus.api"]._api_register_referral(self._new_card("Omar"), "WRONG234")
         self.assertEqual(unknown, {"state": "not_found", "reason": "referral_not_found"})
 
+    def test_summary_carries_the_code_and_the_link_to_share(self):
+        """The till, the website and API clients show the member's code; the link only where inviting
+        a friend earns something."""
+        summary = self.card._get_summary()
+        self.assertEqual(summary["referral_code"], self.card.referral_code)
+        self.assertEqual(summary["referral_link"], self.card.referral_url)
+        self.assertIn(f"ref={self.card.referral_code}", summary["referral_link"])
+        self.program.write({"referral_bonus_points": 0, "referral_bonus_stamps": 0, "referred_bonus_points": 0})
+        summary = self.card._get_summary()
+        self.assertEqual((summary["referral_code"], summary["referral_link"]), (self.card.referral_code, False))
+
 
 @tagged("post_install", "-at_install")
 class TestReferralRace(CommittedDataCase):

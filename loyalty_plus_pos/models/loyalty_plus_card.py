@@ -69,9 +69,12 @@ class LoyaltyPlusCard(models.Model):
         return card._get_summary() if card else False
 
     @api.model
-    def lp_enroll(self, config_id, name, email, phone=None, birthday=None, marketing_consent=False):
+    def lp_enroll(self, config_id, name, email, phone=None, birthday=None, marketing_consent=False, referral_code=None):
         """Enroll at the till; returns the summary of the card to put on the order (``created``
-        says whether it is new)."""
+        says whether it is new). With the ``referral_code`` of the friend who invited the customer,
+        ``referral`` says what became of it (``state``: ``pending``, ``refused``, ``not_found`` or
+        ``not_new``; ``message``: why it does not count, for the cashier): a code that does not
+        count never refuses the enrollment."""
         shop = self._lp_get_shop(config_id)
         summary = self.enroll(
             name,
@@ -81,8 +84,11 @@ class LoyaltyPlusCard(models.Model):
             shop_id=shop.id,
             marketing_consent=marketing_consent,
         )
+        card = self.browse(summary["id"])
         # the customer's existing card may be one this till cannot use (archived)
-        self.browse(summary["id"])._check_operable(shop)
+        card._check_operable(shop)
+        if referral_code and isinstance(referral_code, str) and referral_code.strip():
+            summary["referral"] = card._lp_register_referral(referral_code, summary["created"])
         return summary
 
     def lp_authorize_stamp_reward(self, config_id, order_uuid, staff_pin_id=None, pin=None, count=1):
@@ -154,6 +160,22 @@ class LoyaltyPlusCard(models.Model):
             raise LoyaltyPlusRefusal(
                 "validation_error", self.env._("The number of rewards must be a whole number.")
             ) from None
+
+    def _lp_register_referral(self, referral_code, created):
+        """Record who invited this card enrolled at the till: the engine's rules, in a savepoint so
+        that a code that does not count leaves the new card as it is."""
+        self.ensure_one()
+        if not created:
+            return {
+                "state": "not_new",
+                "message": self.env._("The customer was already a member: only a new member can be invited."),
+            }
+        try:
+            with self.env.cr.savepoint():
+                referral = self._register_referral(referral_code)
+        except LoyaltyPlusRefusal as refusal:
+            return {"state": "not_found", "message": refusal.args[0]}
+        return {"state": referral.state, "message": referral.reason or False}
 
     def _lp_filter_operable(self, shop):
         """The cards the till of ``shop`` may operate on, as the card's own rules say."""

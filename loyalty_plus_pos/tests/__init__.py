@@ -7,3 +7,4 @@ from . import test_report_revenue
 from . import test_pos_plan
 from . import test_pos_sale_earning
 from . import test_pos_promotion
+from . import test_pos_referral

@@ -52,8 +52,8 @@ class LoyaltyPlusProgram(models.Model):
         days = self.points_expiration_days
         months = round(days / DAYS_PER_MONTH)
         if months and abs(months * DAYS_PER_MONTH - days) <= 2:
-            return self.env._("%(months)s months", months=months)
-        return self.env._("%(days)s days", days=days)
+            return self.env._("1 month") if months == 1 else self.env._("%(months)s months", months=months)
+        return self.env._("1 day") if days == 1 else self.env._("%(days)s days", days=days)
 
     def _get_terms_facts(self):
         """What the program's terms say, from its settings, in the environment's language."""
@@ -76,7 +76,9 @@ class LoyaltyPlusProgram(models.Model):
             "expiry": has_points and program.points_expiration_days and program._get_terms_expiry_label(),
             "tiers": has_points
             and ", ".join(
-                self.env._("%(tier)s from %(points)s points", tier=tier.name, points=tier.threshold_points)
+                self.env._("%(tier)s from 1 point", tier=tier.name)
+                if tier.threshold_points == 1
+                else self.env._("%(tier)s from %(points)s points", tier=tier.name, points=tier.threshold_points)
                 for tier in program.tier_ids.sorted("threshold_points")
             ),
             "privacy_url": program._get_privacy_url(),

@@ -1,4 +1,5 @@
 import html
+import re
 
 from odoo.fields import Command
 from odoo.tests import tagged
@@ -91,3 +92,54 @@ class TestProgramTerms(LoyaltyPlusWebsiteCase):
         self.assertIn("With 7 stamps", text)
         self.assertNotIn("free of charge", text)
         self.assertIn("Avec 7 tampons", self._text(f"/fr{page.url}"))
+
+    def test_one_of_a_kind_is_singular_in_every_language(self):
+        """A program giving 1 point per euro, 1 welcome point... says "1 point", never "1 points"."""
+        self.program.write(
+            {
+                "points_per_euro": 1,
+                "welcome_bonus_points": 1,
+                "birthday_bonus_points": 1,
+                "minimum_redemption_points": 1,
+                "stamps_target": 1,
+                "max_stamps_per_day": 1,
+                "points_expiration_days": 30,
+            }
+        )
+        self.silver.threshold_points = 1
+        plural = re.compile(r"\b1 (points|stamps|months|days|Punkten|Punkte|Stempeln|Stempelen|tampons|Méint|Deeg)\b")
+        expected = {
+            "": (
+                ("1 stamp:", "<strong>1</strong> welcome point when you join", "1 point for each euro you spend"),
+                (
+                    "a welcome bonus of 1 point.",
+                    "With 1 stamp, you receive: a free pastry.",
+                    "At most 1 stamp per card and per day.",
+                    "from a balance of 1 point.",
+                    "On your birthday, you receive 1 point.",
+                    "Points expire after 1 month without a purchase",
+                    "Silver from 1 point",
+                ),
+            ),
+            "/fr": (
+                ("1 tampon :", "1 point pour chaque euro dépensé"),
+                ("un bonus de bienvenue de 1 point.", "Avec 1 tampon, vous recevez : une viennoiserie offerte."),
+            ),
+            "/de": (
+                ("1 Stempel:", "1 Punkt für jeden ausgegebenen Euro"),
+                ("Willkommensbonus von 1 Punkt.", "Mit 1 Stempel erhalten Sie:"),
+            ),
+            "/lb": (
+                ("1 Stempel:", "1 Punkt fir all Euro"),
+                ("Wëllkommensbonus vun 1 Punkt.", "Mat 1 Stempel kritt Dir:"),
+            ),
+        }
+        for prefix, (join_phrases, terms_phrases) in expected.items():
+            with self.subTest(lang=prefix or "en"):
+                join = " ".join(self._text(f"{prefix}/loyalty/web-bakery/join").split())
+                terms = " ".join(self._text(f"{prefix}{TERMS_URL}").split())
+                for phrase in join_phrases:
+                    self.assertIn(phrase, join)
+                for phrase in terms_phrases:
+                    self.assertIn(phrase, terms)
+                self.assertNotRegex(join + terms, plural)

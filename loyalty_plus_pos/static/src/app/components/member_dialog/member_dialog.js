@@ -21,7 +21,15 @@ export class MemberDialog extends Component {
             results: null,
             message: "",
             busy: false,
-            form: { name: "", email: "", phone: "", birthday: "", marketing_consent: false, terms_accepted: false },
+            form: {
+                name: "",
+                email: "",
+                phone: "",
+                birthday: "",
+                referral_code: "",
+                marketing_consent: false,
+                terms_accepted: false,
+            },
         });
         onMounted(() => this.queryRef.el?.focus());
     }
@@ -91,6 +99,7 @@ export class MemberDialog extends Component {
                 phone: form.phone.trim() || false,
                 birthday: form.birthday || false,
                 marketing_consent: form.marketing_consent,
+                referral_code: form.referral_code.trim() || false,
             });
             await this.select(summary);
             this.notification.add(
@@ -99,6 +108,13 @@ export class MemberDialog extends Component {
                     : _t("This customer already has card %s.", summary.card_number),
                 { type: "success" }
             );
+            // the card stands; the cashier learns why the friend's code does not count
+            if (summary.referral?.message) {
+                this.notification.add(_t("Invitation code not counted: %s", summary.referral.message), {
+                    type: "warning",
+                    sticky: true,
+                });
+            }
         } catch (error) {
             this.state.message = lpErrorMessage(error);
         } finally {
