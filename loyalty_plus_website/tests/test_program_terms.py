@@ -143,3 +143,12 @@ class TestProgramTerms(LoyaltyPlusWebsiteCase):
                 for phrase in terms_phrases:
                     self.assertIn(phrase, terms)
                 self.assertNotRegex(join + terms, plural)
+
+    def test_a_fractional_rate_in_each_language_notation(self):
+        """Half a point per euro reads "0.5" in English and "0,5" in French, German and Luxembourgish."""
+        self.program.points_per_euro = 0.5
+        for prefix, rate in (("", "0.5 points"), ("/fr", "0,5 points"), ("/de", "0,5 Punkte"), ("/lb", "0,5 Punkte")):
+            with self.subTest(lang=prefix or "en"):
+                join = " ".join(self._text(f"{prefix}/loyalty/web-bakery/join").split())
+                self.assertIn(rate, join)
+                self.assertNotIn("0.5" if prefix else "0,5", join)
