@@ -7,6 +7,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, email_normalize
 
 from ..exceptions import LoyaltyPlusRefusal
@@ -221,6 +222,23 @@ class LoyaltyPlusCard(models.Model):
         )
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", query)]
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Find a member in the backend as the till does: a card number typed in groups
+        ("1234 5678 9012") and a phone number in any usual form ("661 781 848" for the stored
+        "+352661781848"), besides the name and email."""
+        domain = super()._search_display_name(operator, value)
+        if operator not in ("ilike", "=ilike", "like", "=") or not isinstance(value, str) or not value.strip():
+            return domain
+        forms = []
+        digits = normalize_card_number(value)
+        if len(digits) >= 4 and digits != value:
+            forms.append(Domain("card_number", "like", digits))
+        country = self.env.company._loyalty_plus_phone_country()
+        if phones := self.env["res.partner"]._loyalty_plus_phone_forms(value.strip(), country):
+            forms.append(Domain("partner_id.phone", "in", phones))
+        return Domain.OR([domain, *forms])
 
     @api.depends("card_number", "partner_id")
     def _compute_display_name(self):

@@ -32,3 +32,4 @@ from . import test_earning_views
 from . import test_earning_rules
 from . import test_campaigns
 from . import test_refund_precision
+from . import test_click_everywhere

@@ -38,6 +38,20 @@ class TestLookups(LoyaltyPlusCase):
         # a French mobile stays French
         self.assertEqual(self._enroll("+33 6 12 34 56 78", "dan@example.com").partner_id.phone, "+33612345678")
 
+    def test_backend_search_finds_a_member_as_the_till_does(self):
+        """A manager typing a national number or a grouped card number in the cards' search
+        finds the member, as the till does ("Member" in the search view, many2one fields)."""
+        card = self._enroll("+352 661 781 848")
+        other = self._enroll("+352 621 000 111", email="zoe@example.com")
+        grouped = " ".join(card.card_number[i : i + 4] for i in range(0, 12, 4))
+        Card = self.as_user(self.env["loyalty_plus.card"], self.manager, self.bakery)
+        for query in ("661 781 848", "661781848", "00352 661 781 848", grouped, "ana@example.com"):
+            with self.subTest(query=query):
+                self.assertEqual(Card.search([("display_name", "ilike", query)]), card)
+                self.assertEqual([row[0] for row in Card.name_search(query)], card.ids)
+        self.assertEqual(Card.search([("display_name", "ilike", "621 000 111")]), other)
+        self.assertFalse(Card.search([("display_name", "ilike", "661 781 847")]))
+
     def test_enrollment_refuses_a_number_no_phone_has(self):
         Card = self.as_user(self.env["loyalty_plus.card"], self.cashier)
         for phone in ("0000000", "123456", "+352 123 456"):
