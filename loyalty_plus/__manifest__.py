@@ -1,6 +1,6 @@
 {
     "name": "Loyalty+",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.2.1",
     "category": "Sales/Loyalty",
     "summary": "Stamp cards and points programs for merchants with one or many shops",
     "author": "Loyalty+",

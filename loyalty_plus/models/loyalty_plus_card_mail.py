@@ -81,6 +81,7 @@ class LoyaltyPlusCard(models.Model):
             "qr_url": self._get_mail_qr_url(),
             "account_url": self._get_account_url(),
             "wallet_links": self._get_wallet_links(),
+            "points_rate": program.has_points and program._get_points_rate_label(),
         }
 
     def _get_formatted_number(self):

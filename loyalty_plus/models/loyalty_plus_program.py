@@ -328,6 +328,13 @@ class LoyaltyPlusProgram(models.Model):
         eligible = self.tier_ids.filtered(lambda t: t.threshold_points <= points)
         return eligible.sorted("threshold_points")[-1:] if eligible else self.env["loyalty_plus.tier"]
 
+    def _get_points_rate_label(self):
+        """The points per euro as the customer reads them in their language ("0,5" in French),
+        with only the decimals the rate has."""
+        self.ensure_one()
+        rate = self.sudo().points_per_euro
+        return tools.formatLang(self.env, rate, digits=len(f"{rate:g}".partition(".")[2]))
+
     def _get_available_rewards(self):
         """Rewards of the catalog that can be redeemed today (active, in their dates, in stock)."""
         self.ensure_one()

@@ -11,50 +11,49 @@ class TestClickEverywhere(ReportLedgersCase, HttpCase):
     """Odoo's clickbot opens every Loyalty+ menu, each view type of its action and each filter, as
     each role: any client error (a bad view, an access error on a visible menu) fails the test."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.build_bakery(cls)
-        campaign = cls.env["loyalty_plus.campaign"].create(
-            {"program_id": cls.program.id, "name": "Double points", "campaign_type": "bonus", "bonus_points": 50}
+    def setUp(self):
+        super().setUp()
+        self.build_bakery()
+        campaign = self.env["loyalty_plus.campaign"].create(
+            {"program_id": self.program.id, "name": "Double points", "campaign_type": "bonus", "bonus_points": 50}
         )
-        friend = cls.env["loyalty_plus.card"].create(
-            {"partner_id": cls.partner2.id, "program_id": cls.program.id, "shop_id": cls.bakery.id}
+        friend = self.env["loyalty_plus.card"].create(
+            {"partner_id": self.partner2.id, "program_id": self.program.id, "shop_id": self.bakery.id}
         )
-        cls.env["loyalty_plus.referral"].create(
-            {"referrer_card_id": cls.card.id, "referred_card_id": friend.id, "program_id": cls.program.id}
+        self.env["loyalty_plus.referral"].create(
+            {"referrer_card_id": self.card.id, "referred_card_id": friend.id, "program_id": self.program.id}
         )
-        earned = cls.card._apply_ledger(
+        earned = self.card._apply_ledger(
             {"transaction_type": "points_earned", "points_delta": 200, "amount": 20, "campaign_id": campaign.id}
         )
-        cls.env["loyalty_plus.redemption"]._issue(earned, "Free croissant", cls.reward)
+        self.env["loyalty_plus.redemption"]._issue(earned, "Free croissant", self.reward)
         now = fields.Datetime.now().replace(second=0, microsecond=0)
-        cls.env["loyalty_plus.rate_limit.refusal"].create(
-            {"company_id": cls.bakery.id, "entry_point": "stamp", "window_start": now, "count": 120}
+        self.env["loyalty_plus.rate_limit.refusal"].create(
+            {"company_id": self.bakery.id, "entry_point": "stamp", "window_start": now, "count": 120}
         )
-        check = cls.env["loyalty_plus.health.check"].create(
+        check = self.env["loyalty_plus.health.check"].create(
             {
                 "key": "rate_limit",
                 "name": "Rate limits",
                 "category": "rate_limit",
-                "company_id": cls.bakery.id,
+                "company_id": self.bakery.id,
                 "state": "amber",
                 "message": "120 refusals in one minute",
             }
         )
-        cls.env["loyalty_plus.health.incident"].create(
+        self.env["loyalty_plus.health.incident"].create(
             {
                 "check_id": check.id,
                 "name": "Rate limits (Test Bakery)",
-                "company_id": cls.bakery.id,
+                "company_id": self.bakery.id,
                 "severity": "amber",
                 "start_date": now,
                 "message": "120 refusals in one minute",
             }
         )
-        for user in (cls.manager, cls.cashier):
+        for user in (self.manager, self.cashier):
             user.password = user.login  # browser_js logs in with the login as password
-        cls.env.ref("base.user_admin").tour_enabled = False
+        self.env.ref("base.user_admin").tour_enabled = False
 
     def click_everywhere(self, login):
         self.browser_js(

@@ -47,6 +47,15 @@ class TestLifecycleEmails(LoyaltyPlusCase):
         for xmlid, seen in subjects.items():
             self.assertEqual(len(seen), 4, f"{xmlid}: one subject per language, got {seen}")
 
+    def test_welcome_email_gives_the_points_rate_in_the_customer_notation(self):
+        self.program.points_per_euro = 0.5
+        template = self.env.ref("loyalty_plus.mail_template_enrollment")
+        for lang, rate in (("en_US", "0.5"), ("fr_FR", "0,5"), ("de_DE", "0,5"), ("lb_LU", "0,5")):
+            self.partner.lang = lang
+            body = template._generate_template(self.card.ids, ["body_html"])[self.card.id]["body_html"]
+            with self.subTest(lang=lang):
+                self.assertIn(f"<strong>{rate}</strong>", body)
+
     def test_enroll_sends_enrollment_and_welcome_in_customer_language(self):
         before = self.env["mail.mail"].search([])
         result = self.env["loyalty_plus.card"].enroll(

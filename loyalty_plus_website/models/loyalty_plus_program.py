@@ -2,7 +2,7 @@ from lxml import etree, html
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, formatLang
+from odoo.tools import format_amount
 from odoo.tools.translate import xml_translate
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -68,11 +68,7 @@ class LoyaltyPlusProgram(models.Model):
             "stamps_target": program.has_stamps and program.stamps_target,
             "stamp_reward": program.stamps_reward_description,
             "max_stamps_per_day": program.max_stamps_per_day,
-            # "0,5" in French: the rate in the language's own notation, with only the decimals it has
-            "points_rate": has_points
-            and formatLang(
-                self.env, program.points_per_euro, digits=len(f"{program.points_per_euro:g}".partition(".")[2])
-            ),
+            "points_rate": has_points and self._get_points_rate_label(),
             "minimum_purchase": program.minimum_purchase
             and format_amount(self.env, program.minimum_purchase, program.currency_id),
             "minimum_redemption": program.minimum_redemption_points,
