@@ -1,9 +1,14 @@
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import AccessDenied
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
+
+    # the integration a user calls the API for: the merchant's managers read its keys through it
+    loyalty_plus_integration_ids = fields.One2many(
+        "loyalty_plus.integration", "user_id", string="Loyalty+ integration", readonly=True
+    )
 
     def _check_credentials(self, credential, env):
         # An integration's user works only through the Loyalty+ API, with its API key as a bearer
