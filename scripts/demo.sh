@@ -40,6 +40,9 @@ elif [ "$(cat "$CACHE/demo.src-hash" 2>/dev/null)" != "$src_hash" ]; then
     echo "$src_hash" > "$CACHE/demo.src-hash"
 fi
 
+# links in emails, wallet passes and the portal (invitation links) lead to where the demo is served
+psql -d "$DB" -qc "UPDATE ir_config_parameter SET value = 'http://127.0.0.1:8069' WHERE key = 'web.base.url'"
+
 pos_urls=$(psql -d "$DB" -tAc "select '  POS ' || coalesce(name->>'en_US', name::text) || ': http://127.0.0.1:8069/pos/ui/' || id from pos_config where active order by id" 2>/dev/null \
            || psql -d "$DB" -tAc "select '  POS ' || name || ': http://127.0.0.1:8069/pos/ui/' || id from pos_config where active order by id")
 SERVER=("${ODOO_CMD[@]}" -c "$ODOO_CONF" -d "$DB" --db-filter "^$DB\$" --http-interface 127.0.0.1 --http-port 8069

@@ -78,7 +78,13 @@ async function shot(page, name, { fullPage = true, locator = null } = {}) {
     console.log(`  ${file}`);
 }
 
+// LP_ONLY="portal,POS": only the steps whose name holds one of these words
+const only = (process.env.LP_ONLY || "").split(",").filter(Boolean);
+
 async function step(name, fn) {
+    if (only.length && !only.some((word) => name.includes(word))) {
+        return;
+    }
     console.log(name);
     try {
         await fn();
@@ -130,6 +136,10 @@ async function portal(browser, viewport, suffix) {
         await page.goto(`${options.url}/my/loyalty`);
         await page.waitForSelector("#wrap");
         await shot(page, `portal-${suffix}`);
+        // the card's own page: balance, vouchers, the code and link to invite friends, history
+        await page.click("#wrap a[href^='/my/loyalty/']");
+        await page.waitForSelector("#wrap");
+        await shot(page, `portal-card-${suffix}`);
     } finally {
         await page.context().close();
     }
@@ -178,6 +188,17 @@ async function pos(browser) {
         }
         await products.first().waitFor();
         await shot(page, "pos-products", { fullPage: false });
+
+        // enrolling at the till: the terms shown to the customer, the friend's invitation code
+        await page.click(".lp-member-button");
+        await page.click(".lp-enroll-start");
+        await page.fill(".lp-enroll-name", "Lena Weber");
+        await page.fill(".lp-enroll-email", "lena.weber@example.com");
+        await page.fill(".lp-enroll-phone", "621 555 010");
+        await page.fill(".lp-enroll-referral", "CAMI-2345");
+        await shot(page, "pos-enroll-dialog", { fullPage: false });
+        await page.keyboard.press("Escape");
+        await page.locator(".lp-member-dialog").waitFor({ state: "detached" });
 
         await page.click(".lp-member-button");
         await page.fill(".lp-member-query", MEMBER_QUERY);
