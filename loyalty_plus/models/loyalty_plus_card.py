@@ -717,8 +717,28 @@ class LoyaltyPlusCard(models.Model):
             stamps_left -= stamps_back
         if not any(line["qty"] > 0 for line in remaining_lines):
             written |= self._give_back_promotions(order_ref, shop, note)
+        self._give_back_campaign_uses(rows, voids)
         self._on_order_refunded(order_ref, remaining_base)
         return written
+
+    def _give_back_campaign_uses(self, rows, voids_before):
+        """The capped earning campaigns whose rows of the order this refund took back in full
+        count the order no more in all (the per-member count skips such rows by itself), once:
+        a bonus whose conditions what remains misses, or the whole order returned."""
+        Transaction = self.env["loyalty_plus.transaction"].sudo()
+        rows = rows.filtered(lambda row: row.campaign_id.max_uses and row.transaction_type != "promotion")
+        if not rows:
+            return
+        voids_after = Transaction.search([("origin_transaction_id", "in", rows.ids)])
+
+        def holds(campaign, voids):
+            mine = rows.filtered(lambda row: row.campaign_id == campaign)
+            mine |= voids.filtered(lambda void: void.origin_transaction_id in mine)
+            return sum(mine.mapped("points_delta")) + sum(mine.mapped("stamps_delta")) > 0
+
+        rows.campaign_id.filtered(
+            lambda campaign: holds(campaign, voids_before) and not holds(campaign, voids_after)
+        )._give_back_use()
 
     def _give_back_promotions(self, order_ref, shop, note=None):
         """The order ``order_ref`` came back in full: the discount promotions it used count no more

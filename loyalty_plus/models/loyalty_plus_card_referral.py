@@ -146,9 +146,7 @@ class LoyaltyPlusCard(models.Model):
         if existing:
             return existing
         normalized = normalize_referral_code(code)
-        referrer = normalized and card_sudo.search(
-            [("referral_code", "=", normalized), ("program_id", "=", card_sudo.program_id.id)], limit=1
-        )
+        referrer = card_sudo._get_referrer_by_code(normalized, card_sudo.program_id)
         if not referrer or referrer == card_sudo:
             raise LoyaltyPlusRefusal(
                 "referral_not_found",
@@ -177,6 +175,16 @@ class LoyaltyPlusCard(models.Model):
         )
         card_sudo.referred_by_id = referrer
         return referral
+
+    @api.model
+    def _get_referrer_by_code(self, code, program):
+        """The active card of ``program`` whose member shares the referral ``code`` (as typed or
+        pasted), or an empty recordset (sudo). Reads only: the join page names who invited the
+        visitor with it, before any card exists."""
+        normalized = normalize_referral_code(code)
+        if not normalized or not program:
+            return self.sudo().browse()
+        return self.sudo().search([("referral_code", "=", normalized), ("program_id", "=", program.id)], limit=1)
 
     def _get_referral_refusal(self, referred_card):
         """``(code, reason)`` when this card may not refer ``referred_card``, else ``(False, False)``."""

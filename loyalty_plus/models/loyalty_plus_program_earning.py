@@ -177,9 +177,17 @@ class LoyaltyPlusProgram(models.Model):
                                   (SELECT count(DISTINCT coalesce(t.order_ref, t.create_date::text))
                                      FROM loyalty_plus_transaction t
                                     WHERE t.campaign_id = c.id AND t.card_id = %s AND t.origin_transaction_id IS NULL
-                                      AND NOT EXISTS (SELECT 1 FROM loyalty_plus_transaction r
-                                                       WHERE r.origin_transaction_id = t.id
-                                                         AND r.transaction_type = 'promotion'))
+                                      -- a use given back: a promotion's by its give-back row, an
+                                      -- earning campaign's by the voids that took its row back in full
+                                      AND CASE WHEN t.transaction_type = 'promotion'
+                                          THEN NOT EXISTS (SELECT 1 FROM loyalty_plus_transaction r
+                                                            WHERE r.origin_transaction_id = t.id
+                                                              AND r.transaction_type = 'promotion')
+                                          ELSE t.points_delta + t.stamps_delta > (
+                                               SELECT coalesce(-sum(r.points_delta + r.stamps_delta), 0)
+                                                 FROM loyalty_plus_transaction r
+                                                WHERE r.origin_transaction_id = t.id)
+                                      END)
                              FROM loyalty_plus_campaign c WHERE c.id IN %s""",
                         card.id,
                         capped or (facts["id"],),

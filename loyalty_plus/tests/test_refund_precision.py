@@ -162,6 +162,40 @@ class TestRefundPrecision(EarningCase):
         self.assertEqual(self.points_of(rows, campaign=on_coffee), 0)
         self.assertCard(points=12 + 12 + 20 + 8)
 
+    def test_capped_bonus_given_back_with_what_earned_it(self):
+        """+30 from €15 for one order in all: the second member's order gets nothing; the first
+        order's espresso back leaves €8, the bonus goes and its use with it (once: the rest of
+        the order back gives nothing more); the next order gets the bonus."""
+        first = self.campaign("bonus", bonus_points=30, minimum_amount=15, max_uses=1)
+        espresso, croissant = self.line(self.espresso, 1, 12.0), self.line(self.croissant, 1, 8.0)
+        rows = self.earn([espresso, croissant], ref="CAP-1")
+        self.assertEqual((self.points_of(rows, campaign=first), first.use_count), (30, 1))
+        self.assertEqual(self.points_of(self.earn([espresso], card=self.card2, ref="CAP-2"), campaign=first), 0)
+        self.refund("CAP-1", [espresso], [croissant])
+        self.assertEqual((self.points_of(rows, campaign=first), first.use_count), (0, 0))
+        self.refund("CAP-1", [croissant], [])
+        self.assertEqual(first.use_count, 0)
+        rows = self.earn([espresso, croissant], card=self.card2, ref="CAP-3")
+        self.assertEqual((self.points_of(rows, campaign=first), first.use_count), (30, 1))
+
+    def test_capped_bonus_kept_by_a_partial_return(self):
+        """What remains still meets the bonus's conditions: the use stays counted."""
+        first = self.campaign("bonus", bonus_points=30, max_uses=1)
+        espresso, croissant = self.line(self.espresso, 1, 12.0), self.line(self.croissant, 1, 8.0)
+        rows = self.earn([espresso, croissant], ref="KEEP-1")
+        self.refund("KEEP-1", [croissant], [espresso])
+        self.assertEqual((self.points_of(rows, campaign=first), first.use_count), (30, 1))
+
+    def test_capped_bonus_per_member_given_back(self):
+        """Once per member: the member's order returned, the next one gets the bonus again, once."""
+        once = self.campaign("bonus", bonus_points=30, max_uses_per_member=1)
+        order = [self.line(self.espresso, 1, 10.0)]
+        self.assertEqual(self.points_of(self.earn(order, ref="PM-1"), campaign=once), 30)
+        self.assertEqual(self.points_of(self.earn(order, ref="PM-2"), campaign=once), 0)
+        self.refund("PM-1", order, [])
+        self.assertEqual(self.points_of(self.earn(order, ref="PM-3"), campaign=once), 30)
+        self.assertEqual(self.points_of(self.earn(order, ref="PM-4"), campaign=once), 0)
+
     # ------------------------------------------------------------------
     # promotions: the use comes back with the order
     # ------------------------------------------------------------------

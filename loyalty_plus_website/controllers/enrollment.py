@@ -149,9 +149,28 @@ class LoyaltyPlusEnrollment(Controller):
                 "languages": self._get_languages(),
                 "honeypot_field": HONEYPOT_FIELD,
                 "action_url": merchant_sudo._loyalty_plus_enroll_url(shop_sudo),
+                "invitation": self._get_invitation(program_sudo, values.get("ref")),
             },
             status=status,
         )
+
+    def _get_invitation(self, program_sudo, code):
+        """What the join page tells a friend who came with an invitation ``code``: who invited them
+        (first name only: the page is public) and, when the program offers one, their bonus on the
+        first purchase. None for a code of no active member of this program: an old link shows the
+        plain page."""
+        referrer_sudo = request.env["loyalty_plus.card"]._get_referrer_by_code(code, program_sudo)
+        first_name = referrer_sudo and (referrer_sudo.partner_id.name or "").split(" ")[0]
+        if not first_name:
+            return None
+        bonus = program_sudo._format_referral_bonus(
+            program_sudo.referred_bonus_points, program_sudo.referred_bonus_stamps
+        )
+        return {
+            "title": request.env._("%(name)s invited you", name=first_name),
+            "offer": bonus
+            and request.env._("Join now and get %(bonus)s with your first purchase.", bonus=bonus),
+        }
 
     @route(
         "/loyalty/<string:slug>/join",
