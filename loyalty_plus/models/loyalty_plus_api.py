@@ -343,10 +343,15 @@ class LoyaltyPlusApi(models.AbstractModel):
         amount: float | None = None,
         note: str | None = None,
         shop_id: int | None = None,
+        lines: list[dict] | None = None,
+        remaining_lines: list[dict] | None = None,
     ) -> dict:
         """Void an earlier operation: by its ``transaction_id`` (any operation's answer has
-        one) or, for a purchase, by its ``order_ref``. A purchase may be voided partially
-        (``amount`` returned); its points are taken back in proportion, never below zero.
+        one) or, for a purchase, by its ``order_ref``. A purchase may be voided partially:
+        by the ``amount`` returned (its points taken back in proportion), or, for a purchase
+        earned by its lines, by the returned ``lines`` and the ``remaining_lines`` the order
+        keeps (each rule's and campaign's points taken back for what the returned lines earned).
+        Points are never taken below zero.
 
         :param idempotency_key: chosen by the client, unique per write
         :param transaction_id: the transaction to void
@@ -354,7 +359,12 @@ class LoyaltyPlusApi(models.AbstractModel):
         :param amount: the returned amount, for a partial void of a purchase
         :param note: optional reason
         :param shop_id: the shop voiding (default: the integration's first shop)
-        :return: ``{"ok": true, "card": summary, "transaction_id": int}``
+        :param lines: with ``order_ref``, instead of ``amount``: the returned lines, as ``earn``
+            takes them
+        :param remaining_lines: with ``lines``: the lines the order keeps (``[]`` when
+            everything came back)
+        :return: ``{"ok": true, "card": summary, "transaction_id": int}`` (with ``lines``, the
+            first row written, or null when the return takes nothing back)
         :raise transaction_not_found: (404) no such transaction of the merchant
         """
         params = {
@@ -363,6 +373,8 @@ class LoyaltyPlusApi(models.AbstractModel):
             "amount": amount,
             "note": note,
             "shop_id": shop_id,
+            "lines": lines,
+            "remaining_lines": remaining_lines,
         }
 
         def operation(shop):
@@ -372,6 +384,17 @@ class LoyaltyPlusApi(models.AbstractModel):
                 )
             if amount is not None:
                 self._api_amount(amount)
+            if lines is not None or remaining_lines is not None:
+                if not order_ref or amount is not None or lines is None or remaining_lines is None:
+                    raise self._api_error(
+                        "validation_error",
+                        self.env._(
+                            "Give the order_ref with the returned lines and the remaining_lines the order keeps "
+                            "(an empty list when everything came back), without amount."
+                        ),
+                    )
+                self._api_lines(lines)
+                self._api_lines(remaining_lines)
             Transaction = self.env["loyalty_plus.transaction"]
             domain = [("company_id", "=", shop.root_id.id)]
             if transaction_id:
@@ -386,6 +409,12 @@ class LoyaltyPlusApi(models.AbstractModel):
                 )
             if not order_ref:
                 return transaction.void(amount=amount, note=note, shop_id=shop.id)
+            if lines is not None:
+                # the engine's own matching of lines to rules and campaigns, as for a till's refund
+                transaction._check_void_allowed(shop.id)
+                card = transaction.card_id
+                written = card._void_order_earnings(order_ref.strip(), lines, remaining_lines, shop, note=note)
+                return {"ok": True, "card": card._get_summary(), "transaction_id": written[:1].id or None}
             # An order earned by lines has a row per rate (the program's, each "points per euro"
             # rule's: together the order's amount), per multiplier rule and per campaign: each
             # gives back the returned share of the order.

@@ -140,6 +140,13 @@ class LoyaltyPlusTransaction(models.Model):
         says in its note how many points could not be recovered.
         """
         self.ensure_one()
+        shop = self._check_void_allowed(shop_id)
+        return self._void(shop, amount=amount, note=note)
+
+    def _check_void_allowed(self, shop_id=None):
+        """Count the call and refuse it unless the user may void this entry in ``shop_id``: the
+        merchant's void policy (managers only, or any cashier), the user's rights. Returns the shop."""
+        self.ensure_one()
         self.env["loyalty_plus.rate_limit"]._check("void")
         card = self.card_id
         merchant = card.sudo().company_id
@@ -150,7 +157,7 @@ class LoyaltyPlusTransaction(models.Model):
         self.check_access("read")
         shop = card._get_shop(shop_id)
         card.check_access("write")
-        return self._void(shop, amount=amount, note=note)
+        return shop
 
     def _void(self, shop, amount=None, note=None, stamps=None, up_to_remaining=False):
         """Undo this entry in ``shop`` (see ``void``), under the rules of every operation: the

@@ -471,6 +471,43 @@ class TestApiEarnLines(LoyaltyPlusApiHttpCase):
         self.card.invalidate_recordset()
         self.assertEqual(self.card.points_balance, 20)
 
+    def test_void_by_the_returned_lines(self):
+        """The espresso (coffee at 20 a euro) comes back, the €5 of other goods stay: the coffee
+        rule's 100 points go, the other goods' 50 stay (a void by amount would take 75);
+        then the rest. Both lists are asked for, and no amount beside them."""
+        espresso = {"product_id": self.espresso.id, "qty": 1, "price_incl": 5.0}
+        other = {"product_id": None, "qty": 1, "price_incl": 5.0}
+        status, body, _r = self.earn(order_ref="API-VOID-LINES", lines=[espresso, other])
+        self.assertEqual((status, body["points"]), (200, 150), body)
+        with mute_logger("odoo.http"):
+            for params in (
+                {"lines": [espresso]},
+                {"remaining_lines": [other]},
+                {"lines": [espresso], "remaining_lines": [other], "amount": 5.0},
+                {"lines": "espresso", "remaining_lines": []},
+            ):
+                with self.subTest(params=str(params)[:60]):
+                    self.assertApiError(
+                        self.call("void", idempotency_key=uuid.uuid4().hex, order_ref="API-VOID-LINES", **params),
+                        422,
+                        "validation_error",
+                    )
+        status, body, _r = self.call(
+            "void",
+            idempotency_key=uuid.uuid4().hex,
+            order_ref="API-VOID-LINES",
+            lines=[espresso],
+            remaining_lines=[other],
+        )
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["card"]["points"], 20 + 50)
+        voided = self.env["loyalty_plus.transaction"].browse(body["transaction_id"])
+        self.assertEqual((voided.transaction_type, voided.points_delta), ("points_voided", -100))
+        status, body, _r = self.call(
+            "void", idempotency_key=uuid.uuid4().hex, order_ref="API-VOID-LINES", lines=[other], remaining_lines=[]
+        )
+        self.assertEqual((status, body["card"]["points"]), (200, 20), body)
+
     def test_earn_by_lines_with_a_campaign(self):
         campaign = self.env["loyalty_plus.campaign"].create(
             {"program_id": self.program.id, "name": "Double points", "campaign_type": "multiplier", "multiplier": 2}
