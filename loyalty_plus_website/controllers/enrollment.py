@@ -160,16 +160,15 @@ class LoyaltyPlusEnrollment(Controller):
         first purchase. None for a code of no active member of this program: an old link shows the
         plain page."""
         referrer_sudo = request.env["loyalty_plus.card"]._get_referrer_by_code(code, program_sudo)
-        first_name = referrer_sudo and (referrer_sudo.partner_id.name or "").split(" ")[0]
-        if not first_name:
+        names = (referrer_sudo.partner_id.name or "").split() if referrer_sudo else []
+        if not names:
             return None
         bonus = program_sudo._format_referral_bonus(
             program_sudo.referred_bonus_points, program_sudo.referred_bonus_stamps
         )
         return {
-            "title": request.env._("%(name)s invited you", name=first_name),
-            "offer": bonus
-            and request.env._("Join now and get %(bonus)s with your first purchase.", bonus=bonus),
+            "title": request.env._("%(name)s invited you", name=names[0]),
+            "offer": bonus and request.env._("Join now and get %(bonus)s with your first purchase.", bonus=bonus),
         }
 
     @route(

@@ -93,12 +93,14 @@ class TestReferralWebsite(LoyaltyPlusWebsiteCase):
         self.env["res.lang"]._activate_lang("fr_FR")
         website = self.env["website"].get_current_website()
         website.language_ids = [Command.link(self.env.ref("base.lang_fr").id)]
-        self.env["ir.module.module"].search([("name", "in", ["loyalty_plus", "loyalty_plus_website"])])._update_translations(
-            ["fr_FR"]
-        )
+        self.env["ir.module.module"].search(
+            [("name", "in", ["loyalty_plus", "loyalty_plus_website"])]
+        )._update_translations(["fr_FR"])
         self.program.referred_bonus_stamps = 1
         banner = self._invitation_banner(self.card_tom.referral_code, prefix="/fr")
-        self.assertEqual(banner, "Tom vous invite Inscrivez-vous et recevez 25 points et 1 tampon lors de votre premier achat.")
+        self.assertEqual(
+            banner, "Tom vous invite Inscrivez-vous et recevez 25 points et 1 tampon lors de votre premier achat."
+        )
 
     def test_join_page_without_invitation_for_unknown_foreign_or_archived_codes(self):
         self.assertEqual(self._invitation_banner("NOPE2345"), "")
@@ -128,7 +130,8 @@ class TestReferralWebsite(LoyaltyPlusWebsiteCase):
         self.install_axe()
         # the tour runs axe-core on the form, the banner above it included
         self.start_tour(
-            f"{JOIN_URL}?shop={self.branch_esch.id}&ref={self.card_lea.referral_code}", "loyalty_plus_website_enroll_new"
+            f"{JOIN_URL}?shop={self.branch_esch.id}&ref={self.card_lea.referral_code}",
+            "loyalty_plus_website_enroll_new",
         )
         card = self.env["loyalty_plus.card"].search([("partner_id.email", "=", "marie.hoffmann@example.com")])
         self.assertEqual(card.referred_by_id, self.card_lea)
