@@ -668,10 +668,8 @@ class LoyaltyPlusApi(models.AbstractModel):
     @api.model
     def _api_register_referral(self, card, referral_code):
         """Record who invited the new ``card``; what became of the invitation, for the answer."""
-        try:
-            with self.env.cr.savepoint():
-                referral = card._register_referral(referral_code)
-        except LoyaltyPlusRefusal as refusal:
+        referral, refusal = card._try_register_referral(referral_code)
+        if refusal:
             return {"state": "not_found", "reason": refusal.code}
         return {"state": referral.state, "reason": referral.refusal_code or None}
 

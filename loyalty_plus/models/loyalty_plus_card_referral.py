@@ -176,6 +176,17 @@ class LoyaltyPlusCard(models.Model):
         card_sudo.referred_by_id = referrer
         return referral
 
+    def _try_register_referral(self, code):
+        """``_register_referral`` for an enrollment that came with ``code``: a code that does not
+        count loses the invitation, never the new card. Returns ``(referral, refusal)``, one of
+        them empty."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                return self._register_referral(code), None
+        except LoyaltyPlusRefusal as refusal:
+            return self.env["loyalty_plus.referral"], refusal
+
     @api.model
     def _get_referrer_by_code(self, code, program):
         """The active card of ``program`` whose member shares the referral ``code`` (as typed or

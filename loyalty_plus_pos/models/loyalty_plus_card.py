@@ -162,18 +162,16 @@ class LoyaltyPlusCard(models.Model):
             ) from None
 
     def _lp_register_referral(self, referral_code, created):
-        """Record who invited this card enrolled at the till: the engine's rules, in a savepoint so
-        that a code that does not count leaves the new card as it is."""
+        """Record who invited this card enrolled at the till (a code that does not count leaves the
+        new card as it is); what became of it, for the cashier."""
         self.ensure_one()
         if not created:
             return {
                 "state": "not_new",
                 "message": self.env._("The customer was already a member: only a new member can be invited."),
             }
-        try:
-            with self.env.cr.savepoint():
-                referral = self._register_referral(referral_code)
-        except LoyaltyPlusRefusal as refusal:
+        referral, refusal = self._try_register_referral(referral_code)
+        if refusal:
             return {"state": "not_found", "message": refusal.args[0]}
         return {"state": referral.state, "message": referral.reason or False}
 

@@ -255,10 +255,8 @@ class LoyaltyPlusEnrollment(Controller):
 
     def _register_referral(self, card_sudo, code):
         """Record who invited the new member; an unknown code loses nothing but the invitation."""
-        try:
-            with request.env.cr.savepoint():
-                card_sudo._register_referral(code)
-        except LoyaltyPlusRefusal as refusal:
+        _referral, refusal = card_sudo._try_register_referral(code)
+        if refusal:
             _logger.info("Loyalty+ enrollment of card %s: invitation not recorded (%s)", card_sudo.id, refusal.code)
 
     def _get_device_key(self):
