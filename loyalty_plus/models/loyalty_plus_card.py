@@ -667,10 +667,10 @@ class LoyaltyPlusCard(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    row.with_env(self.env)._void(shop, amount=back, note=note, up_to_remaining=True)
+                    result = row.with_env(self.env)._void(shop, amount=back, note=note, up_to_remaining=True)
             except LoyaltyPlusRefusal:
                 continue  # returned in full already
-            written |= Transaction.search([("origin_transaction_id", "=", row.id)], order="id desc", limit=1)
+            written |= Transaction.browse(result["transaction_id"])
         # stamps, by what the rule gives on what remains
         rules = {rule["id"]: rule for rule in returned["rules"]}
         stamps_left = card.stamp_count
